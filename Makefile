@@ -1,0 +1,130 @@
+# neardup — build, test, install.  See README.md for the two commands a newcomer needs.
+#
+#   make            library + tools (build/)
+#   make deps       Debian packages + FAISS C API (idempotent; scripts/deps.sh)
+#   make check      unit + CLI tests (fast)
+#   make test       deps, a -Werror build, check, the real-data test, then the suite under ASan+UBSan
+#   make asan       the suite under ASan+UBSan (build/asan/)
+#   make bench      benchmarks (benchmarks/README.md)
+#   make demo       dedup on the bundled sample
+#   make install    PREFIX=/usr/local DESTDIR=
+
+PREFIX  ?= /usr/local
+DESTDIR ?=
+BUILD   ?= build
+CC      ?= cc
+# where scripts/deps.sh put FAISS's C API (always the top build dir: built once)
+FAISS_C ?= build/faiss-capi
+
+WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wformat=2 -Wvla -Wno-unused-parameter
+OPT     ?= -O2 -g
+PKGS    := icu-uc icu-i18n icu-io libcjson libcurl
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) -fPIC -Iinclude -Icore -I$(FAISS_C)/include \
+              $(PKG_CFLAGS) $(CFLAGS) $(EXTRA_CFLAGS)
+LIBS    := $(FAISS_C)/libfaiss_c.a -lfaiss -lopenblas -llapack $(PKG_LIBS) -lgomp -lstdc++ -lpthread -lm
+LDFLAGS_ALL := $(LDFLAGS) $(EXTRA_LDFLAGS)
+
+LIB_SRC  := $(sort $(wildcard core/*.c dedup/*.c embed/*.c validate/*.c))
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+CLI_COMMON := cli/common.c
+CLI_TOOLS  := dedup validate embed
+TEST_SRC := $(sort $(wildcard tests/unit/*.c)) tests/harness.c
+TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/obj/%.o)
+
+TOOLS := $(foreach t,$(CLI_TOOLS),$(if $(wildcard cli/$(t).c),$(BUILD)/$(t)))
+
+.PHONY: all deps lib tools check test unit cli-test realdata asan werror bench demo install uninstall clean
+all: lib tools
+
+deps:
+	@scripts/deps.sh
+
+$(FAISS_C)/libfaiss_c.a:
+	@scripts/deps.sh
+
+lib: $(BUILD)/libneardup.a $(BUILD)/libneardup.so $(BUILD)/neardup.pc
+tools: $(TOOLS)
+
+$(BUILD)/obj/%.o: %.c | $(FAISS_C)/libfaiss_c.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -DND_BUILDING_LIBRARY -fvisibility=hidden -MMD -MP -c $< -o $@
+
+$(BUILD)/obj/tests/%.o: tests/%.c | $(FAISS_C)/libfaiss_c.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Itests -MMD -MP -c $< -o $@
+
+$(BUILD)/obj/cli/%.o: cli/%.c | $(FAISS_C)/libfaiss_c.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/libneardup.a: $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/libneardup.so: $(LIB_OBJ)
+	$(CC) -shared -Wl,-soname,libneardup.so.0 -o $@ $^ $(LDFLAGS_ALL) $(LIBS)
+
+$(BUILD)/neardup.pc: neardup.pc.in Makefile
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(shell sed -n 's/^#define ND_VERSION_STRING "\(.*\)"/\1/p' include/neardup/common.h)|' \
+	    $< > $@
+
+$(BUILD)/%: $(BUILD)/obj/cli/%.o $(BUILD)/obj/cli/common.o $(BUILD)/libneardup.a
+	$(CC) -o $@ $^ $(LDFLAGS_ALL) $(LIBS)
+
+$(BUILD)/unit-tests: $(TEST_OBJ) $(BUILD)/libneardup.a
+	$(CC) -o $@ $^ $(LDFLAGS_ALL) $(LIBS)
+
+unit: $(BUILD)/unit-tests
+	$(BUILD)/unit-tests
+
+cli-test: tools
+	ND_BIN=$(BUILD) tests/cli/run.sh
+
+check: all $(BUILD)/unit-tests
+	@ND_BIN=$(BUILD) tests/run-all.sh $(BUILD)
+
+realdata: all
+	ND_BIN=$(BUILD) tests/realdata.sh
+
+werror:
+	$(MAKE) BUILD=build/werror EXTRA_CFLAGS=-Werror all build/werror/unit-tests
+
+asan:
+	$(MAKE) BUILD=build/asan OPT="-O1 -g -fno-omit-frame-pointer" \
+	  EXTRA_CFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=undefined" \
+	  EXTRA_LDFLAGS="-fsanitize=address,undefined" check
+
+test: deps
+	$(MAKE) werror
+	$(MAKE) check
+	$(MAKE) realdata
+	ASAN_OPTIONS=detect_leaks=1 $(MAKE) asan
+
+bench: all
+	benchmarks/run.sh $(BUILD)
+
+demo: deps
+	@$(MAKE) -s all >/dev/null
+	$(BUILD)/dedup --threshold 0.9 examples/sample.json -o $(BUILD)/demo-out.json --report $(BUILD)/demo-report.json
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include/neardup
+	install -m 755 $(TOOLS) $(DESTDIR)$(PREFIX)/bin/
+	install -m 644 $(BUILD)/libneardup.a $(DESTDIR)$(PREFIX)/lib/
+	install -m 755 $(BUILD)/libneardup.so $(DESTDIR)$(PREFIX)/lib/libneardup.so.0
+	ln -sf libneardup.so.0 $(DESTDIR)$(PREFIX)/lib/libneardup.so
+	install -m 644 include/neardup/*.h $(DESTDIR)$(PREFIX)/include/neardup/
+	install -m 644 $(BUILD)/neardup.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR)$(PREFIX)/bin/,$(CLI_TOOLS))
+	rm -f $(DESTDIR)$(PREFIX)/lib/libneardup.a $(DESTDIR)$(PREFIX)/lib/libneardup.so $(DESTDIR)$(PREFIX)/lib/libneardup.so.0
+	rm -rf $(DESTDIR)$(PREFIX)/include/neardup
+	rm -f $(DESTDIR)$(PREFIX)/lib/pkgconfig/neardup.pc
+
+clean:
+	rm -rf build/obj build/werror build/asan build/*.a build/*.so build/unit-tests build/neardup.pc $(addprefix build/,$(CLI_TOOLS))
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

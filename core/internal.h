@@ -1,0 +1,69 @@
+/* Private helpers shared by every module of the library (not installed). */
+#ifndef ND_INTERNAL_H
+#define ND_INTERNAL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "neardup/common.h"
+
+#if defined(__GNUC__)
+#define ND_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
+#define ND_LIKELY(x) __builtin_expect(!!(x), 1)
+#define ND_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#else
+#define ND_PRINTF(fmt, args)
+#define ND_LIKELY(x) (x)
+#define ND_UNLIKELY(x) (x)
+#endif
+
+/* Record a message for nd_error_last() and return `code`, so callers can write
+ * `return nd_seterr(ND_EINVAL, "bad value %d", v);`. */
+int nd_seterr(int code, const char *fmt, ...) ND_PRINTF(2, 3);
+/* Prefix the current message: "<prefix>: <old message>". Returns code. */
+int nd_error_prefix(int code, const char *fmt, ...) ND_PRINTF(2, 3);
+
+/* 1 when the tool asked the library to stop (see nd_set_interrupt_flag). */
+int nd_interrupted(void);
+
+/* Checked allocation helpers: never abort; return NULL on overflow/failure. */
+void *nd_malloc(size_t n);
+void *nd_calloc(size_t count, size_t size);
+void *nd_reallocarray(void *p, size_t count, size_t size);
+char *nd_strndup(const char *s, size_t n);
+
+/* A growable byte buffer. Zero-initialise it; free with nd_buf_free. */
+typedef struct {
+	char *data;
+	size_t len;
+	size_t cap;
+} nd_buf;
+int nd_buf_reserve(nd_buf *b, size_t extra); /* room for `extra` more bytes + NUL */
+int nd_buf_append(nd_buf *b, const void *p, size_t n);
+int nd_buf_putc(nd_buf *b, char c);
+int nd_buf_printf(nd_buf *b, const char *fmt, ...) ND_PRINTF(2, 3);
+void nd_buf_free(nd_buf *b);
+
+/* Bump arena for many small, same-lifetime allocations (record views, strings). */
+typedef struct nd_arena_block nd_arena_block;
+typedef struct {
+	nd_arena_block *head;
+	size_t block_size;
+} nd_arena;
+void *nd_arena_alloc(nd_arena *a, size_t n); /* 8-byte aligned; NULL on failure */
+char *nd_arena_strndup(nd_arena *a, const char *s, size_t n);
+void nd_arena_free(nd_arena *a);
+
+/* Run fn(ctx, begin, end, worker) over [0, n) split into contiguous chunks of at
+ * most `grain` items, on `threads` workers (0 = all cores). Chunks are taken in
+ * order; results must not depend on which worker ran which chunk. Returns the first
+ * non-zero value returned by fn (lowest chunk index wins, so errors are
+ * deterministic), or 0. */
+typedef int (*nd_range_fn)(void *ctx, size_t begin, size_t end, unsigned worker);
+int nd_parallel_for(size_t n, size_t grain, unsigned threads, nd_range_fn fn, void *ctx);
+unsigned nd_cpu_count(void);
+
+/* Monotonic clock in seconds, for stage timings. */
+double nd_now(void);
+
+#endif
