@@ -128,3 +128,11 @@ clean:
 	rm -rf build/obj build/werror build/asan build/*.a build/*.so build/unit-tests build/neardup.pc $(addprefix build/,$(CLI_TOOLS))
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+
+# benchmark programs: benchmarks/bench_NAME.c -> build/bench-NAME
+$(BUILD)/obj/benchmarks/%.o: benchmarks/%.c | $(FAISS_C)/libfaiss_c.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/bench-%: $(BUILD)/obj/benchmarks/bench_%.o $(BUILD)/libneardup.a
+	$(CC) -o $@ $^ $(LDFLAGS_ALL) $(LIBS)
