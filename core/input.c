@@ -1,0 +1,487 @@
+/* Opening an input, detecting its container, and finding record boundaries with a
+ * streaming structural scan (strings, escapes and nesting depth only); records are
+ * parsed one at a time later, so no tree of the whole document is ever built. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "internal.h"
+#include "input_internal.h"
+
+/* cJSON gives up past 1000 levels (CJSON_NESTING_LIMIT); the scanner reports the
+ * same limit itself so the message can say what happened. */
+#define ND_MAX_DEPTH 1000
+
+struct nd_input {
+	nd_input_info info;
+	char *path;
+	char *wrapper_key;
+	const char *data; /* the mapped bytes */
+	size_t size;
+	void *map;
+	size_t map_len;
+	int fd;
+	size_t pos;    /* scan cursor */
+	size_t index;  /* next record number */
+	size_t max_record;
+	int started;   /* array: the first element has been handed out */
+	int done;
+};
+
+const char *nd_container_name(nd_container c)
+{
+	switch (c) {
+	case ND_CONTAINER_ARRAY: return "array";
+	case ND_CONTAINER_JSONL: return "jsonl";
+	case ND_CONTAINER_WRAPPED: return "wrapped";
+	}
+	return "unknown";
+}
+
+void nd_input_where(const char *data, size_t size, size_t off, size_t *line, size_t *col)
+{
+	size_t l = 1, c = 1;
+	if (off > size)
+		off = size;
+	for (size_t i = 0; i < off; i++) {
+		if (data[i] == '\n') {
+			l++;
+			c = 1;
+		} else if (((unsigned char)data[i] & 0xC0) != 0x80) {
+			c++; /* columns count characters, not bytes */
+		}
+	}
+	*line = l;
+	*col = c;
+}
+
+static int scan_error(const nd_input *in, int code, size_t off, const char *what)
+{
+	size_t line, col;
+	nd_input_where(in->data, in->size, off, &line, &col);
+	return nd_seterr(code, "%s: byte %zu (line %zu, column %zu): %s", in->info.path, off, line, col,
+			 what);
+}
+
+static inline int is_ws(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+static size_t skip_ws(const char *d, size_t n, size_t p)
+{
+	while (p < n && is_ws(d[p]))
+		p++;
+	return p;
+}
+
+/* Finds the end of the string starting at d[p] == '"'. Returns the offset after the
+ * closing quote, or n when it is unterminated. */
+static size_t skip_string(const char *d, size_t n, size_t p)
+{
+	for (p++; p < n; p++) {
+		char c = d[p];
+		if (c == '"')
+			return p + 1;
+		if (c == '\\')
+			p++;
+	}
+	return n;
+}
+
+int nd_scan_value(const char *d, size_t n, size_t p, size_t *end, size_t *err_off, const char **err)
+{
+	size_t depth = 0;
+	if (p >= n) {
+		*err_off = n;
+		*err = "unexpected end of input, expected a value";
+		return ND_EPARSE;
+	}
+	char c = d[p];
+	if (c == '"') {
+		size_t e = skip_string(d, n, p);
+		if (e == n && (n == p + 1 || d[n - 1] != '"')) {
+			*err_off = p;
+			*err = "unterminated string";
+			return ND_EPARSE;
+		}
+		*end = e;
+		return 0;
+	}
+	if (c != '{' && c != '[') {
+		/* a scalar: runs to a delimiter; cJSON checks its spelling later */
+		size_t q = p;
+		while (q < n && !is_ws(d[q]) && d[q] != ',' && d[q] != ']' && d[q] != '}')
+			q++;
+		if (q == p) {
+			*err_off = p;
+			*err = "expected a value";
+			return ND_EPARSE;
+		}
+		*end = q;
+		return 0;
+	}
+	for (; p < n; p++) {
+		c = d[p];
+		if (c == '"') {
+			size_t e = skip_string(d, n, p);
+			if (e == n) {
+				*err_off = p;
+				*err = "unterminated string";
+				return ND_EPARSE;
+			}
+			p = e - 1;
+		} else if (c == '{' || c == '[') {
+			if (++depth > ND_MAX_DEPTH) {
+				*err_off = p;
+				*err = "nested deeper than 1000 levels";
+				return ND_ELIMIT;
+			}
+		} else if (c == '}' || c == ']') {
+			if (--depth == 0) {
+				*end = p + 1;
+				return 0;
+			}
+		}
+	}
+	*err_off = n;
+	*err = "unexpected end of input (truncated JSON?)";
+	return ND_EPARSE;
+}
+
+static int spool_stdin(nd_input *in)
+{
+	const char *tmpdir = getenv("TMPDIR");
+	char tmpl[4096];
+	char buf[1 << 16];
+	snprintf(tmpl, sizeof tmpl, "%s/neardup-stdin.XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp");
+	int fd = mkstemp(tmpl);
+	if (fd < 0)
+		return nd_seterr(ND_EIO, "-: cannot create a temporary file for stdin in %s: %s",
+				 tmpdir && *tmpdir ? tmpdir : "/tmp", strerror(errno));
+	unlink(tmpl); /* lives until closed */
+	for (;;) {
+		ssize_t r = read(STDIN_FILENO, buf, sizeof buf);
+		if (r == 0)
+			break;
+		if (r < 0) {
+			if (errno == EINTR && !nd_interrupted())
+				continue;
+			int e = errno;
+			close(fd);
+			return nd_seterr(ND_EIO, "-: read failed: %s", strerror(e));
+		}
+		for (ssize_t off = 0; off < r;) {
+			ssize_t w = write(fd, buf + off, (size_t)(r - off));
+			if (w < 0) {
+				int e = errno;
+				close(fd);
+				return nd_seterr(ND_EIO, "-: cannot spool stdin to %s: %s",
+						 tmpdir && *tmpdir ? tmpdir : "/tmp", strerror(e));
+			}
+			off += w;
+		}
+	}
+	in->fd = fd;
+	return 0;
+}
+
+static int map_input(nd_input *in)
+{
+	struct stat st;
+	if (fstat(in->fd, &st) != 0)
+		return nd_seterr(ND_EIO, "%s: %s", in->info.path, strerror(errno));
+	if (S_ISDIR(st.st_mode))
+		return nd_seterr(ND_EIO, "%s: is a directory", in->info.path);
+	if (!S_ISREG(st.st_mode)) {
+		/* a pipe or device given by name: spool it like stdin */
+		int rc, old = dup(STDIN_FILENO);
+		dup2(in->fd, STDIN_FILENO);
+		close(in->fd);
+		rc = spool_stdin(in);
+		dup2(old, STDIN_FILENO);
+		close(old);
+		if (rc)
+			return rc;
+		if (fstat(in->fd, &st) != 0)
+			return nd_seterr(ND_EIO, "%s: %s", in->info.path, strerror(errno));
+	}
+	in->size = (size_t)st.st_size;
+	in->info.size = (uint64_t)st.st_size;
+	if (in->size == 0)
+		return nd_seterr(ND_EEMPTY, "%s: the file is empty", in->info.path);
+	in->map = mmap(NULL, in->size, PROT_READ, MAP_PRIVATE, in->fd, 0);
+	if (in->map == MAP_FAILED) {
+		in->map = NULL;
+		return nd_seterr(ND_EIO, "%s: cannot map %zu bytes: %s", in->info.path, in->size,
+				 strerror(errno));
+	}
+	in->map_len = in->size;
+	madvise(in->map, in->map_len, MADV_SEQUENTIAL);
+	in->data = in->map;
+	return 0;
+}
+
+/* Keys of chat presets hold arrays of objects inside one record; such a key does not
+ * make an object a wrapper. */
+static int is_record_level_key(const char *k, size_t n)
+{
+	static const char *const keys[] = {"conversations", "messages", "history", "options", "choices", "turns"};
+	for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
+		if (strlen(keys[i]) == n && memcmp(keys[i], k, n) == 0)
+			return 1;
+	return 0;
+}
+
+/* Looks inside the top-level object at [p, end) for a member holding the record
+ * array. Sets *array_at to the '[' offset of the chosen member, or leaves it 0. */
+static int find_wrapped_array(nd_input *in, size_t p, size_t end, const char *want, size_t *array_at)
+{
+	const char *d = in->data;
+	size_t err_off, e;
+	const char *err;
+	size_t found = 0, nfound = 0;
+	char names[256] = "";
+	int rc;
+
+	p = skip_ws(d, end, p + 1);
+	while (p < end && d[p] != '}') {
+		if (d[p] != '"')
+			return scan_error(in, ND_EPARSE, p, "expected a member name");
+		size_t ks = p + 1, ke = skip_string(d, end, p);
+		if (ke >= end)
+			return scan_error(in, ND_EPARSE, p, "unterminated member name");
+		size_t klen = ke - 1 - ks;
+		p = skip_ws(d, end, ke);
+		if (p >= end || d[p] != ':')
+			return scan_error(in, ND_EPARSE, p, "expected ':' after a member name");
+		p = skip_ws(d, end, p + 1);
+		if ((rc = nd_scan_value(d, end, p, &e, &err_off, &err)))
+			return scan_error(in, rc, err_off, err);
+		int candidate = 0;
+		if (d[p] == '[') {
+			size_t q = skip_ws(d, e, p + 1);
+			candidate = (q < e && (d[q] == '{' || d[q] == ']'));
+		}
+		if (want) {
+			if (strlen(want) == klen && memcmp(want, d + ks, klen) == 0) {
+				if (d[p] != '[')
+					return nd_seterr(ND_EMAPPING, "%s: member \"%s\" is not an array",
+							 in->info.path, want);
+				found = p;
+				nfound = 1;
+				in->wrapper_key = nd_strndup(d + ks, klen);
+			}
+		} else if (candidate && !is_record_level_key(d + ks, klen)) {
+			if (nfound == 0) {
+				found = p;
+				in->wrapper_key = nd_strndup(d + ks, klen);
+			}
+			nfound++;
+			if (strlen(names) + klen + 8 < sizeof names) {
+				strcat(names, nfound > 1 ? ", \"" : "\"");
+				strncat(names, d + ks, klen);
+				strcat(names, "\"");
+			}
+		}
+		p = skip_ws(d, end, e);
+		if (p < end && d[p] == ',')
+			p = skip_ws(d, end, p + 1);
+	}
+	if (want && !nfound)
+		return nd_seterr(ND_EMAPPING, "%s: the top-level object has no member \"%s\"", in->info.path, want);
+	if (nfound > 1)
+		return nd_seterr(ND_EMAPPING,
+				 "%s: the top-level object has several arrays of objects (%s); name the "
+				 "one holding the records with --records-key",
+				 in->info.path, names);
+	if (nfound == 1 && !in->wrapper_key)
+		return nd_seterr(ND_ENOMEM, "out of memory");
+	*array_at = nfound ? found : 0;
+	return 0;
+}
+
+static int detect(nd_input *in, const char *records_key)
+{
+	const char *d = in->data;
+	size_t n = in->size, p = 0, e, err_off;
+	const char *err;
+	int rc;
+
+	if (n >= 3 && memcmp(d, "\xEF\xBB\xBF", 3) == 0) {
+		in->info.bom = 1;
+		p = 3;
+	}
+	const char *nl = memchr(d, '\n', n);
+	in->info.crlf = nl && nl > d && nl[-1] == '\r';
+	p = skip_ws(d, n, p);
+	if (p >= n)
+		return nd_seterr(ND_EEMPTY, "%s: the file holds only whitespace", in->info.path);
+	if (d[p] == '[') {
+		in->info.container = ND_CONTAINER_ARRAY;
+		in->pos = p + 1;
+		return 0;
+	}
+	if (d[p] != '{')
+		return scan_error(in, ND_EPARSE, p,
+				  "expected a JSON array, a JSON object or JSON Lines");
+	if ((rc = nd_scan_value(d, n, p, &e, &err_off, &err)))
+		return scan_error(in, rc, err_off, err);
+	size_t after = skip_ws(d, n, e);
+	if (after < n && !records_key) {
+		in->info.container = ND_CONTAINER_JSONL;
+		in->pos = p;
+		return 0;
+	}
+	size_t array_at = 0;
+	if ((rc = find_wrapped_array(in, p, e, records_key, &array_at)))
+		return rc;
+	if (array_at) {
+		if (after < n)
+			return scan_error(in, ND_EPARSE, after, "unexpected data after the top-level object");
+		in->info.container = ND_CONTAINER_WRAPPED;
+		in->info.wrapper_key = in->wrapper_key;
+		in->pos = array_at + 1;
+		return 0;
+	}
+	in->info.container = ND_CONTAINER_JSONL; /* one object: a one-record JSON Lines file */
+	in->pos = p;
+	return 0;
+}
+
+int nd_input_open(nd_input **out, const char *path, const nd_input_opts *opts)
+{
+	nd_input_opts defaults = ND_INPUT_OPTS_INIT;
+	nd_input *in;
+	int rc;
+
+	*out = NULL;
+	if (!opts)
+		opts = &defaults;
+	if (opts->version != ND_INPUT_OPTS_VERSION)
+		return nd_seterr(ND_EINVAL, "nd_input_opts: unsupported version %u", opts->version);
+	if (!path || !*path)
+		return nd_seterr(ND_EINVAL, "empty input path");
+	if (!(in = calloc(1, sizeof *in)))
+		return nd_seterr(ND_ENOMEM, "out of memory");
+	in->fd = -1;
+	in->max_record = opts->max_record_bytes ? opts->max_record_bytes : ((size_t)64 << 20);
+	if (!(in->path = nd_strndup(path, strlen(path)))) {
+		rc = nd_seterr(ND_ENOMEM, "out of memory");
+		goto fail;
+	}
+	in->info.path = in->path;
+	if (strcmp(path, "-") == 0) {
+		if ((rc = spool_stdin(in)))
+			goto fail;
+	} else if ((in->fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		rc = nd_seterr(ND_EIO, "%s: cannot open: %s", path, strerror(errno));
+		goto fail;
+	}
+	if ((rc = map_input(in)) || (rc = detect(in, opts->records_key)))
+		goto fail;
+	*out = in;
+	return 0;
+fail:
+	nd_input_free(in);
+	return rc;
+}
+
+void nd_input_free(nd_input *in)
+{
+	if (!in)
+		return;
+	if (in->map)
+		munmap(in->map, in->map_len);
+	if (in->fd >= 0)
+		close(in->fd);
+	free(in->wrapper_key);
+	free(in->path);
+	free(in);
+}
+
+const nd_input_info *nd_input_info_get(const nd_input *in) { return &in->info; }
+
+const char *nd_input_data(const nd_input *in) { return in->data; }
+
+static int take(nd_input *in, size_t p, nd_span *span)
+{
+	size_t e, err_off;
+	const char *err;
+	int rc = nd_scan_value(in->data, in->size, p, &e, &err_off, &err);
+	if (rc) {
+		char msg[160];
+		snprintf(msg, sizeof msg, "record %zu: %s", in->index, err);
+		return scan_error(in, rc, err_off, msg);
+	}
+	if (e - p > in->max_record) {
+		char msg[200];
+		snprintf(msg, sizeof msg, "record %zu is %zu bytes, over the %zu-byte limit "
+			 "(raise it with --max-record-bytes)", in->index, e - p, in->max_record);
+		return scan_error(in, ND_ELIMIT, p, msg);
+	}
+	span->offset = p;
+	span->len = e - p;
+	span->index = in->index++;
+	in->pos = e;
+	return 1;
+}
+
+int nd_input_next(nd_input *in, nd_span *span)
+{
+	const char *d = in->data;
+	size_t n = in->size, p;
+
+	if (in->done)
+		return 0;
+	if (nd_interrupted())
+		return nd_seterr(ND_EINTR, "interrupted");
+	if (in->info.container == ND_CONTAINER_JSONL) {
+		p = skip_ws(d, n, in->pos);
+		if (p >= n) {
+			in->done = 1;
+			return 0;
+		}
+		int rc = take(in, p, span);
+		if (rc < 0)
+			return rc;
+		/* nothing but blanks may follow a record on its line */
+		size_t q = in->pos;
+		while (q < n && (d[q] == ' ' || d[q] == '\t' || d[q] == '\r'))
+			q++;
+		if (q < n && d[q] != '\n') {
+			char msg[160];
+			snprintf(msg, sizeof msg, "unexpected data after record %zu on its line "
+				 "(JSON Lines needs one record per line)", span->index);
+			return scan_error(in, ND_EPARSE, q, msg);
+		}
+		return 1;
+	}
+	/* array or wrapped array */
+	p = skip_ws(d, n, in->pos);
+	if (p >= n)
+		return scan_error(in, ND_EPARSE, n, "unexpected end of input inside the record array "
+				  "(truncated JSON?)");
+	if (in->started) {
+		if (d[p] == ',') {
+			p = skip_ws(d, n, p + 1);
+			if (p < n && d[p] == ']')
+				return scan_error(in, ND_EPARSE, p, "trailing comma before ']'");
+		} else if (d[p] != ']') {
+			return scan_error(in, ND_EPARSE, p, "expected ',' or ']' after a record");
+		}
+	}
+	if (p < n && d[p] == ']') {
+		in->done = 1;
+		if (in->info.container == ND_CONTAINER_ARRAY) {
+			size_t q = skip_ws(d, n, p + 1);
+			if (q < n)
+				return scan_error(in, ND_EPARSE, q, "unexpected data after the top-level array");
+		}
+		in->pos = p + 1;
+		return 0;
+	}
+	in->started = 1;
+	return take(in, p, span);
+}
