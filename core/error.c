@@ -26,7 +26,7 @@ int nd_error_prefix(int code, const char *fmt, ...)
 	vsnprintf(prefix, sizeof prefix, fmt, ap);
 	va_end(ap);
 	if (old[0])
-		snprintf(errmsg, sizeof errmsg, "%s: %s", prefix, old);
+		snprintf(errmsg, sizeof errmsg, "%.500s: %.500s", prefix, old);
 	else
 		snprintf(errmsg, sizeof errmsg, "%s", prefix);
 	return code;

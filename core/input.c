@@ -103,7 +103,7 @@ int nd_scan_value(const char *d, size_t n, size_t p, size_t *end, size_t *err_of
 		size_t e = skip_string(d, n, p);
 		if (e == n && (n == p + 1 || d[n - 1] != '"')) {
 			*err_off = p;
-			*err = "unterminated string";
+			*err = "unterminated string (truncated JSON?)";
 			return ND_EPARSE;
 		}
 		*end = e;
@@ -128,7 +128,7 @@ int nd_scan_value(const char *d, size_t n, size_t p, size_t *end, size_t *err_of
 			size_t e = skip_string(d, n, p);
 			if (e == n) {
 				*err_off = p;
-				*err = "unterminated string";
+				*err = "unterminated string (truncated JSON?)";
 				return ND_EPARSE;
 			}
 			p = e - 1;

@@ -169,6 +169,10 @@ static int read_letter(const unsigned char *s, size_t n, size_t *len)
 		*len = 3;
 		return s[2] - 0xA1;
 	}
+	if (n >= 3 && s[0] == 0xEF && s[1] == 0xBD && s[2] >= 0x81 && s[2] <= 0x9A) { /* ａ-ｚ */
+		*len = 3;
+		return s[2] - 0x81 + 100;
+	}
 	return -1;
 }
 

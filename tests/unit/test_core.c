@@ -69,3 +69,4 @@ TEST(parallel_for_covers_range_and_reports_lowest_error)
 		CHECK_EQ_STR(nd_error_last(), "failed at item 500");
 	}
 }
+

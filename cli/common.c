@@ -1,0 +1,152 @@
+/* Shared CLI helpers (see common.h). */
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include "common.h"
+#include "neardup/records.h"
+
+const char *nd_cli_prog = "neardup";
+int nd_cli_quiet;
+
+static volatile int interrupt_flag;
+static volatile sig_atomic_t last_signal;
+
+void nd_cli_err(const char *fmt, ...)
+{
+	va_list ap;
+	fprintf(stderr, "%s: ", nd_cli_prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+void nd_cli_note(const char *fmt, ...)
+{
+	va_list ap;
+	if (nd_cli_quiet)
+		return;
+	fprintf(stderr, "%s: ", nd_cli_prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+int nd_cli_exit_code(int rc)
+{
+	switch (rc) {
+	case ND_OK: return EXIT_OK;
+	case ND_EINVAL: return EXIT_USAGE;
+	case ND_EPARSE:
+	case ND_EUTF8:
+	case ND_EMAPPING:
+	case ND_EEMPTY:
+	case ND_EFORMAT: return EXIT_DATA;
+	case ND_EIO: return EXIT_IO;
+	case ND_ENOMEM:
+	case ND_ELIMIT: return EXIT_RESOURCE;
+	case ND_EBACKEND:
+	case ND_ENET: return EXIT_BACKEND;
+	case ND_EINTR: return nd_cli_interrupt_exit();
+	default: return EXIT_INTERNAL;
+	}
+}
+
+int nd_cli_fail(int rc)
+{
+	const char *m = nd_error_last();
+	if (rc == ND_EINTR)
+		nd_cli_err("interrupted; no output written");
+	else
+		nd_cli_err("%s", m && *m ? m : nd_strerror(rc));
+	return nd_cli_exit_code(rc);
+}
+
+int nd_cli_usage_error(const char *fmt, ...)
+{
+	va_list ap;
+	fprintf(stderr, "%s: ", nd_cli_prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry '%s --help' for more information.\n", nd_cli_prog);
+	return EXIT_USAGE;
+}
+
+int nd_cli_parse_double(const char *opt, const char *s, double lo, double hi, double *out)
+{
+	char *end;
+	errno = 0;
+	double v = s ? strtod(s, &end) : 0;
+	if (!s || !*s || *end || errno || isnan(v) || v < lo || v > hi) {
+		nd_cli_usage_error("%s needs a number from %g to %g, got '%s'", opt, lo, hi, s ? s : "");
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+int nd_cli_parse_uint(const char *opt, const char *s, unsigned long long lo, unsigned long long hi,
+		      unsigned long long *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = s && *s != '-' ? strtoull(s, &end, 10) : 0;
+	if (!s || !*s || *s == '-' || *end || errno || v < lo || v > hi) {
+		nd_cli_usage_error("%s needs a whole number from %llu to %llu, got '%s'", opt, lo, hi, s ? s : "");
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+static void on_signal(int sig)
+{
+	if (interrupt_flag) {
+		/* second signal: no more waiting for the library to notice */
+		nd_outfile_cleanup_all();
+		_exit(sig == SIGTERM ? EXIT_SIGTERM : EXIT_SIGINT);
+	}
+	last_signal = sig;
+	interrupt_flag = 1;
+}
+
+void nd_cli_install_signals(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN); /* a closed pipe is a write error we report */
+	nd_set_interrupt_flag(&interrupt_flag);
+}
+
+int nd_cli_interrupt_exit(void)
+{
+	nd_outfile_cleanup_all();
+	return last_signal == SIGTERM ? EXIT_SIGTERM : EXIT_SIGINT;
+}
+
+int nd_cli_close_stdout(void)
+{
+	if (fflush(stdout) != 0 || ferror(stdout) || fclose(stdout) != 0) {
+		nd_cli_err("error writing to stdout: %s", strerror(errno));
+		return EXIT_IO;
+	}
+	return EXIT_OK;
+}
+
+double nd_cli_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}

@@ -1,0 +1,56 @@
+/* What the three tools share: exit codes, messages, option parsing helpers,
+ * signal handling. Only cli/ prints or exits. */
+#ifndef ND_CLI_COMMON_H
+#define ND_CLI_COMMON_H
+
+#include <stdio.h>
+#include "neardup/common.h"
+
+/* Exit codes (docs/exit-codes.md). */
+enum {
+	EXIT_OK = 0,
+	EXIT_GATE_FAILED = 1, /* validate: a gate failed */
+	EXIT_USAGE = 2,       /* bad command line */
+	EXIT_DATA = 3,        /* input is malformed, unmappable or empty */
+	EXIT_IO = 4,          /* a file could not be read or written */
+	EXIT_RESOURCE = 5,    /* out of memory or over a limit */
+	EXIT_BACKEND = 6,     /* FAISS/ICU/BLAS or an HTTP embedding service failed */
+	EXIT_GATE_WARN = 7,   /* validate --strict: a gate warned */
+	EXIT_INTERNAL = 70,   /* a bug */
+	EXIT_SIGINT = 130,    /* interrupted by SIGINT (128 + 2) */
+	EXIT_SIGTERM = 143    /* terminated by SIGTERM (128 + 15) */
+};
+
+extern const char *nd_cli_prog; /* "dedup", "validate", "embed" */
+extern int nd_cli_quiet;
+
+/* "prog: message" on stderr. */
+void nd_cli_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Diagnostics (notes, summaries): stderr unless -q. */
+void nd_cli_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Prints "prog: <nd_error_last()>" and returns the exit code for library code @rc. */
+int nd_cli_fail(int rc);
+/* Exit code for a library error code. */
+int nd_cli_exit_code(int rc);
+/* Usage error: message, hint to --help, exit code EXIT_USAGE. */
+int nd_cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Parse numbers strictly; on failure print a usage error and return -1. */
+int nd_cli_parse_double(const char *opt, const char *s, double lo, double hi, double *out);
+int nd_cli_parse_uint(const char *opt, const char *s, unsigned long long lo, unsigned long long hi,
+		      unsigned long long *out);
+
+/* SIGINT/SIGTERM: the first sets the library's interrupt flag (work stops at the
+ * next check, temporary files are removed on the way out); a second removes them
+ * at once and exits. */
+void nd_cli_install_signals(void);
+/* The exit code after ND_EINTR: 130 or 143 depending on the signal. */
+int nd_cli_interrupt_exit(void);
+
+/* Closes stdout and checks for write errors (a full disk behind a redirection). */
+int nd_cli_close_stdout(void);
+
+/* Monotonic seconds, for the summary's timings. */
+double nd_cli_now(void);
+
+#endif

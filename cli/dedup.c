@@ -1,0 +1,285 @@
+/* dedup — find near-duplicate records, keep one per cluster, explain every decision. */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "common.h"
+#include "neardup/dedup.h"
+#include "neardup/records.h"
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+"Usage: dedup [OPTIONS] INPUT\n"
+"Find near-duplicate records in INPUT (JSON array, JSON Lines, a wrapped array, or -\n"
+"for stdin), keep one record per cluster, and report every decision.\n"
+"\n"
+"Output:\n"
+"  -o, --output FILE       kept records, byte-for-byte, input order and container\n"
+"                          (default: stdout; - for stdout)\n"
+"      --report FILE       JSON report: parameters, stats, clusters, variants, conflicts\n"
+"      --removed FILE      JSON Lines: each removed record with the index of its keeper\n"
+"      --dry-run           write only the report (and --removed), not the records\n"
+"      --timings           add per-stage timings to the report (not deterministic)\n"
+"  -q, --quiet             no notes or summary on stderr\n"
+"\n"
+"Similarity (lexical pass):\n"
+"  -t, --threshold T       Jaccard of shingle sets a pair needs, 0 < T <= 1 (default 0.9)\n"
+"      --method M          minhash (default) or simhash\n"
+"      --ngram N           tokens per shingle: CJK characters or Latin words (default 3)\n"
+"      --num-perm N        MinHash permutations (default 128)\n"
+"      --bands B --rows R  LSH banding (default: derived from the threshold)\n"
+"      --simhash-bits K    SimHash: max Hamming distance of candidates (default 3)\n"
+"      --seed N            hash seed (default 1)\n"
+"      --threads N         worker threads, 0 = all cores (default 0); output is the same\n"
+"\n"
+"Decisions:\n"
+"      --no-guard NAME     disable a guard: number, negation, options, image, swap\n"
+"                          (repeatable; all are on by default)\n"
+"      --keep POLICY       complete (default), first, longest\n"
+"      --on-conflict P     duplicates whose answers differ: keep (default: merge, keep a\n"
+"                          record with the most common answer), separate, drop\n"
+"\n"
+"Reading:\n"
+"      --preset NAME       auto (default), exam, alpaca, sharegpt, messages\n"
+"      --fields SPEC       explicit mapping, e.g. stem=question,options=choose,answer=ans\n"
+"      --records-key KEY   the member of a wrapping object that holds the records\n"
+"      --max-record-bytes N  larger records are an error (default 67108864)\n"
+"      --t2s               fold Traditional Chinese to Simplified before comparing\n"
+"\n"
+"  -h, --help              this help\n"
+"  -V, --version           print the version\n"
+"\n"
+"Exit codes: 0 ok, 2 usage, 3 bad input data, 4 I/O error, 5 out of memory or over a\n"
+"limit, 70 internal error, 130/143 interrupted. See docs/exit-codes.md.\n");
+}
+
+enum {
+	OPT_REPORT = 256, OPT_REMOVED, OPT_DRY_RUN, OPT_TIMINGS, OPT_METHOD, OPT_NGRAM, OPT_NUM_PERM,
+	OPT_BANDS, OPT_ROWS, OPT_SIMHASH_BITS, OPT_SEED, OPT_THREADS, OPT_NO_GUARD, OPT_KEEP,
+	OPT_ON_CONFLICT, OPT_PRESET, OPT_FIELDS, OPT_RECORDS_KEY, OPT_MAX_RECORD, OPT_T2S
+};
+
+static const struct option long_opts[] = {
+	{"output", required_argument, NULL, 'o'},
+	{"report", required_argument, NULL, OPT_REPORT},
+	{"removed", required_argument, NULL, OPT_REMOVED},
+	{"dry-run", no_argument, NULL, OPT_DRY_RUN},
+	{"timings", no_argument, NULL, OPT_TIMINGS},
+	{"quiet", no_argument, NULL, 'q'},
+	{"threshold", required_argument, NULL, 't'},
+	{"method", required_argument, NULL, OPT_METHOD},
+	{"ngram", required_argument, NULL, OPT_NGRAM},
+	{"num-perm", required_argument, NULL, OPT_NUM_PERM},
+	{"bands", required_argument, NULL, OPT_BANDS},
+	{"rows", required_argument, NULL, OPT_ROWS},
+	{"simhash-bits", required_argument, NULL, OPT_SIMHASH_BITS},
+	{"seed", required_argument, NULL, OPT_SEED},
+	{"threads", required_argument, NULL, OPT_THREADS},
+	{"no-guard", required_argument, NULL, OPT_NO_GUARD},
+	{"keep", required_argument, NULL, OPT_KEEP},
+	{"on-conflict", required_argument, NULL, OPT_ON_CONFLICT},
+	{"preset", required_argument, NULL, OPT_PRESET},
+	{"fields", required_argument, NULL, OPT_FIELDS},
+	{"records-key", required_argument, NULL, OPT_RECORDS_KEY},
+	{"max-record-bytes", required_argument, NULL, OPT_MAX_RECORD},
+	{"t2s", no_argument, NULL, OPT_T2S},
+	{"help", no_argument, NULL, 'h'},
+	{"version", no_argument, NULL, 'V'},
+	{NULL, 0, NULL, 0}};
+
+static int same_file(const char *a, const char *b)
+{
+	return a && b && strcmp(a, "-") != 0 && strcmp(a, b) == 0;
+}
+
+int main(int argc, char **argv)
+{
+	nd_load_opts lo = ND_LOAD_OPTS_INIT;
+	nd_dedup_opts dopts = ND_DEDUP_OPTS_INIT;
+	nd_report_info info;
+	const char *output = NULL, *report = NULL, *removed = NULL, *input;
+	int dry_run = 0, timings = 0, c, rc, code = EXIT_OK;
+	unsigned long long u;
+	nd_dataset *ds = NULL;
+	nd_result *res = NULL;
+
+	nd_cli_prog = "dedup";
+	memset(&info, 0, sizeof info);
+	while ((c = getopt_long(argc, argv, "o:qt:hV", long_opts, NULL)) != -1) {
+		switch (c) {
+		case 'o': output = optarg; break;
+		case OPT_REPORT: report = optarg; break;
+		case OPT_REMOVED: removed = optarg; break;
+		case OPT_DRY_RUN: dry_run = 1; break;
+		case OPT_TIMINGS: timings = 1; break;
+		case 'q': nd_cli_quiet = 1; break;
+		case 't':
+			if (nd_cli_parse_double("--threshold", optarg, 1e-9, 1.0, &dopts.lex.threshold))
+				return EXIT_USAGE;
+			break;
+		case OPT_METHOD:
+			if (!strcmp(optarg, "minhash"))
+				dopts.lex.method = ND_LEX_MINHASH;
+			else if (!strcmp(optarg, "simhash"))
+				dopts.lex.method = ND_LEX_SIMHASH;
+			else
+				return nd_cli_usage_error("--method must be minhash or simhash, got '%s'", optarg);
+			break;
+		case OPT_NGRAM:
+			if (nd_cli_parse_uint("--ngram", optarg, 1, 16, &u))
+				return EXIT_USAGE;
+			dopts.lex.ngram = (unsigned)u;
+			break;
+		case OPT_NUM_PERM:
+			/* 4096 permutations already estimate Jaccard to ±0.01; more only costs */
+			if (nd_cli_parse_uint("--num-perm", optarg, 1, 4096, &u))
+				return EXIT_USAGE;
+			dopts.lex.num_perm = (unsigned)u;
+			break;
+		case OPT_BANDS:
+			if (nd_cli_parse_uint("--bands", optarg, 1, 4096, &u))
+				return EXIT_USAGE;
+			dopts.lex.bands = (unsigned)u;
+			break;
+		case OPT_ROWS:
+			if (nd_cli_parse_uint("--rows", optarg, 1, 4096, &u))
+				return EXIT_USAGE;
+			dopts.lex.rows = (unsigned)u;
+			break;
+		case OPT_SIMHASH_BITS:
+			if (nd_cli_parse_uint("--simhash-bits", optarg, 0, 16, &u))
+				return EXIT_USAGE;
+			dopts.lex.simhash_bits = (unsigned)u;
+			break;
+		case OPT_SEED:
+			if (nd_cli_parse_uint("--seed", optarg, 0, UINT64_MAX, &u))
+				return EXIT_USAGE;
+			dopts.lex.seed = u;
+			break;
+		case OPT_THREADS:
+			if (nd_cli_parse_uint("--threads", optarg, 0, 256, &u))
+				return EXIT_USAGE;
+			dopts.lex.threads = lo.threads = (unsigned)u;
+			break;
+		case OPT_NO_GUARD: {
+			unsigned g;
+			for (g = 1; g <= ND_GUARD_SWAP; g <<= 1)
+				if (!strcmp(optarg, nd_guard_name(g)))
+					break;
+			if (g > ND_GUARD_SWAP)
+				return nd_cli_usage_error("--no-guard takes number, negation, options, image or "
+							  "swap, got '%s'", optarg);
+			dopts.guards &= ~g;
+			break;
+		}
+		case OPT_KEEP:
+			if (nd_keep_parse(&dopts.keep, optarg))
+				return nd_cli_usage_error("%s", nd_error_last());
+			break;
+		case OPT_ON_CONFLICT:
+			if (nd_conflict_parse(&dopts.on_conflict, optarg))
+				return nd_cli_usage_error("%s", nd_error_last());
+			break;
+		case OPT_PRESET:
+			if (nd_preset_parse(&lo.preset, optarg))
+				return nd_cli_usage_error("%s", nd_error_last());
+			break;
+		case OPT_FIELDS:
+			lo.fields = optarg;
+			lo.preset = ND_PRESET_FIELDS;
+			break;
+		case OPT_RECORDS_KEY: lo.input.records_key = optarg; break;
+		case OPT_MAX_RECORD:
+			if (nd_cli_parse_uint("--max-record-bytes", optarg, 1, (unsigned long long)1 << 40, &u))
+				return EXIT_USAGE;
+			lo.input.max_record_bytes = (size_t)u;
+			break;
+		case OPT_T2S: lo.norm.t2s = 1; break;
+		case 'h':
+			usage(stdout);
+			return nd_cli_close_stdout();
+		case 'V':
+			printf("dedup (neardup) %s\n", nd_version());
+			return nd_cli_close_stdout();
+		default:
+			return nd_cli_usage_error("unknown or incomplete option");
+		}
+	}
+	if (optind >= argc)
+		return nd_cli_usage_error("missing INPUT (a file, or - for stdin)");
+	if (optind + 1 < argc)
+		return nd_cli_usage_error("one INPUT only, got '%s' too", argv[optind + 1]);
+	input = argv[optind];
+	if ((dopts.lex.bands == 0) != (dopts.lex.rows == 0))
+		return nd_cli_usage_error("--bands and --rows go together");
+	if (dopts.lex.bands && (unsigned long long)dopts.lex.bands * dopts.lex.rows > dopts.lex.num_perm)
+		return nd_cli_usage_error("--bands x --rows (%u x %u) exceeds --num-perm %u", dopts.lex.bands,
+					  dopts.lex.rows, dopts.lex.num_perm);
+	if (lo.preset == ND_PRESET_FIELDS && !lo.fields)
+		return nd_cli_usage_error("--preset fields needs --fields");
+	if (!output && !dry_run)
+		output = "-";
+	if (dry_run && output)
+		return nd_cli_usage_error("--dry-run writes no records: drop -o or --dry-run");
+	if (dry_run && !report && !removed)
+		return nd_cli_usage_error("--dry-run needs --report or --removed");
+	if (same_file(input, output) || same_file(input, report) || same_file(input, removed))
+		return nd_cli_usage_error("an output file is the input '%s': the input is never overwritten", input);
+	if ((output && report && same_file(output, report)) || (output && removed && same_file(output, removed)) ||
+	    (report && removed && same_file(report, removed)))
+		return nd_cli_usage_error("two outputs name the same file");
+	if (!strcmp(input, "-") && isatty(STDIN_FILENO))
+		nd_cli_note("reading records from the terminal (stdin); end with Ctrl-D");
+
+	nd_cli_install_signals();
+	double t0 = nd_cli_now();
+	if ((rc = nd_dataset_load(&ds, input, &lo))) {
+		code = nd_cli_fail(rc);
+		goto out;
+	}
+	info.t_read = nd_cli_now() - t0;
+	const char *const *notes;
+	size_t nn = nd_dataset_notes(ds, &notes);
+	for (size_t i = 0; i < nn; i++)
+		nd_cli_note("%s", notes[i]);
+	if ((rc = nd_dedup_run(&res, ds, &dopts, NULL, 0))) {
+		code = nd_cli_fail(rc);
+		goto out;
+	}
+	double t1 = nd_cli_now();
+	if (output && (rc = nd_dataset_write(ds, output, nd_result_keep(res)))) {
+		code = nd_cli_fail(rc);
+		goto out;
+	}
+	if (removed && (rc = nd_removed_write(res, ds, removed))) {
+		code = nd_cli_fail(rc);
+		goto out;
+	}
+	info.t_write = nd_cli_now() - t1;
+	info.tool_version = nd_version();
+	info.output_path = output;
+	info.removed_path = removed;
+	info.dry_run = dry_run;
+	info.with_timings = timings;
+	if (report && (rc = nd_report_write(res, ds, &dopts, &info, report))) {
+		code = nd_cli_fail(rc);
+		goto out;
+	}
+	const nd_dedup_stats *s = nd_result_stats(res);
+	nd_cli_note("%zu records in, %zu kept, %zu removed in %zu clusters (exact pairs %zu, lexical %zu); "
+		    "%zu answer conflicts; %zu variants kept apart (number %zu, negation %zu, options %zu, "
+		    "image %zu, swap %zu); %.2f s",
+		    s->records, s->kept, s->removed, s->clusters, s->pairs_exact, s->pairs_lexical, s->conflicts,
+		    s->vetoed[0] + s->vetoed[1] + s->vetoed[2] + s->vetoed[3] + s->vetoed[4], s->vetoed[0],
+		    s->vetoed[1], s->vetoed[2], s->vetoed[3], s->vetoed[4], nd_cli_now() - t0);
+	if (s->giant_clusters)
+		nd_cli_note("warning: %zu giant clusters (>= %zu members): check the report", s->giant_clusters,
+			    dopts.giant_cluster);
+out:
+	nd_result_free(res);
+	nd_dataset_free(ds);
+	if (code == EXIT_OK && output && !strcmp(output, "-"))
+		code = nd_cli_close_stdout();
+	return code;
+}

@@ -1,0 +1,731 @@
+/* The dedup decision path: lexical pairs (+ semantic pairs) → guards → conflicts →
+ * union-find → clusters re-formed around leaders → keepers. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "dedup_internal.h"
+
+typedef struct {
+	uint32_t a, b;
+	float sim;
+	unsigned char pass;     /* nd_pass */
+	unsigned char veto;     /* ND_GUARD_* bit or 0 */
+	unsigned char conflict; /* answers differ */
+	unsigned char lexical;  /* the lexical pass found it too */
+} edge;
+
+struct nd_result {
+	size_t n;
+	unsigned char *keep;
+	uint32_t *kept_by;
+	nd_cluster *clusters;
+	size_t nclusters, cap_clusters;
+	nd_member *members;
+	size_t nmembers;
+	nd_variant *variants;
+	size_t nvariants;
+	nd_conflict *conflicts;
+	size_t nconflicts;
+	nd_arena arena;
+	nd_dedup_stats stats;
+};
+
+const char *nd_pass_name(nd_pass p)
+{
+	switch (p) {
+	case ND_PASS_EXACT: return "exact";
+	case ND_PASS_MINHASH: return "minhash";
+	case ND_PASS_SIMHASH: return "simhash";
+	case ND_PASS_SEMANTIC: return "semantic";
+	}
+	return "unknown";
+}
+
+const char *nd_keep_name(nd_keep_policy p)
+{
+	return p == ND_KEEP_FIRST ? "first" : p == ND_KEEP_LONGEST ? "longest" : "complete";
+}
+
+int nd_keep_parse(nd_keep_policy *out, const char *name)
+{
+	for (int p = 0; p <= ND_KEEP_LONGEST; p++)
+		if (name && !strcmp(name, nd_keep_name((nd_keep_policy)p))) {
+			*out = (nd_keep_policy)p;
+			return 0;
+		}
+	return nd_seterr(ND_EINVAL, "unknown keep policy \"%s\" (complete, first, longest)", name ? name : "");
+}
+
+const char *nd_conflict_name(nd_conflict_policy p)
+{
+	return p == ND_CONFLICT_SEPARATE ? "separate" : p == ND_CONFLICT_DROP ? "drop" : "keep";
+}
+
+int nd_conflict_parse(nd_conflict_policy *out, const char *name)
+{
+	for (int p = 0; p <= ND_CONFLICT_DROP; p++)
+		if (name && !strcmp(name, nd_conflict_name((nd_conflict_policy)p))) {
+			*out = (nd_conflict_policy)p;
+			return 0;
+		}
+	return nd_seterr(ND_EINVAL, "unknown conflict policy \"%s\" (keep, separate, drop)", name ? name : "");
+}
+
+/* ------------------------------------------------------------ keep order -- */
+
+typedef struct {
+	const nd_dataset *ds;
+	nd_keep_policy policy;
+} keep_ctx;
+
+static size_t slen(const char *s) { return s ? strlen(s) : 0; }
+
+static size_t record_length(const nd_record *r)
+{
+	size_t n = slen(r->stem) + slen(r->explanation) + slen(r->answer_text);
+	for (size_t i = 0; i < r->n_options; i++)
+		n += strlen(r->options[i]);
+	return n;
+}
+
+static int popcount(unsigned x) { return __builtin_popcount(x); }
+
+/* <0 when record a should be kept before record b. */
+static int keep_cmp(const keep_ctx *k, uint32_t a, uint32_t b)
+{
+	const nd_record *ra = nd_dataset_record(k->ds, a), *rb = nd_dataset_record(k->ds, b);
+	if (k->policy == ND_KEEP_COMPLETE) {
+		int va = ra->answer_kind != ND_ANSWER_NONE && ra->answer_kind != ND_ANSWER_INVALID;
+		int vb = rb->answer_kind != ND_ANSWER_NONE && rb->answer_kind != ND_ANSWER_INVALID;
+		if (va != vb)
+			return vb - va;
+		int oa = !(ra->defects & ND_DEFECT_NO_OPTIONS), ob = !(rb->defects & ND_DEFECT_NO_OPTIONS);
+		if (oa != ob)
+			return ob - oa;
+		int ea = ra->explanation != NULL, eb = rb->explanation != NULL;
+		if (ea != eb)
+			return eb - ea;
+		int da = popcount(ra->defects), db = popcount(rb->defects);
+		if (da != db)
+			return da - db;
+		size_t la = slen(ra->explanation), lb = slen(rb->explanation);
+		if (la != lb)
+			return la > lb ? -1 : 1;
+	} else if (k->policy == ND_KEEP_LONGEST) {
+		size_t la = record_length(ra), lb = record_length(rb);
+		if (la != lb)
+			return la > lb ? -1 : 1;
+	}
+	return a < b ? -1 : a > b;
+}
+
+/* -------------------------------------------------------------- helpers -- */
+
+static uint32_t uf_find(uint32_t *p, uint32_t x)
+{
+	while (p[x] != x) {
+		p[x] = p[p[x]];
+		x = p[x];
+	}
+	return x;
+}
+
+static void uf_union(uint32_t *p, uint32_t a, uint32_t b)
+{
+	a = uf_find(p, a);
+	b = uf_find(p, b);
+	if (a == b)
+		return;
+	if (a < b) /* the smaller index is the root: deterministic */
+		p[b] = a;
+	else
+		p[a] = b;
+}
+
+static int edge_cmp(const void *x, const void *y)
+{
+	const edge *a = x, *b = y;
+	if (a->a != b->a)
+		return a->a < b->a ? -1 : 1;
+	if (a->b != b->b)
+		return a->b < b->b ? -1 : 1;
+	return (int)a->pass - (int)b->pass;
+}
+
+typedef struct {
+	const nd_dataset *ds;
+	const nd_dedup_opts *o;
+	edge *e;
+} decide_ctx;
+
+static int answers_differ(const nd_compare *a, const nd_compare *b)
+{
+	return *a->answer && *b->answer && strcmp(a->answer, b->answer) != 0;
+}
+
+static int decide_range(void *ctx, size_t b, size_t e, unsigned w)
+{
+	decide_ctx *c = ctx;
+	for (size_t i = b; i < e; i++) {
+		edge *x = &c->e[i];
+		const nd_compare *ca = nd_dataset_compare(c->ds, x->a), *cb = nd_dataset_compare(c->ds, x->b);
+		x->veto = (unsigned char)nd_guard_check(ca, cb, c->o->guards, NULL, 0);
+		x->conflict = !x->veto && answers_differ(ca, cb);
+	}
+	return nd_interrupted() ? nd_seterr(ND_EINTR, "interrupted") : 0;
+}
+
+/* Shingle set of a record, computed on demand and cached per cluster. */
+typedef struct {
+	uint64_t *h;
+	size_t n;
+	int ready;
+} shingle_set;
+
+static int shingles_of(const nd_dataset *ds, unsigned ngram, uint32_t i, shingle_set *s)
+{
+	if (s->ready)
+		return 0;
+	const nd_compare *c = nd_dataset_compare(ds, i);
+	int rc = nd_shingles(c->text, c->text_len, ngram, &s->h, &s->n);
+	s->ready = rc == 0;
+	return rc;
+}
+
+static float jaccard_of(const nd_dataset *ds, unsigned ngram, uint32_t a, shingle_set *sa, uint32_t b,
+			shingle_set *sb, int *rc)
+{
+	if ((*rc = shingles_of(ds, ngram, a, sa)) || (*rc = shingles_of(ds, ngram, b, sb)))
+		return 0;
+	return (float)nd_jaccard_sorted(sa->h, sa->n, sb->h, sb->n);
+}
+
+/* Accepted edges of the whole graph as adjacency lists (CSR), for lookups inside
+ * clusters. */
+typedef struct {
+	size_t *off;
+	uint32_t *to;
+	unsigned char *pass;
+	float *sim;
+} graph;
+
+static int graph_build(graph *g, size_t n, const edge *e, size_t ne, const unsigned char *use)
+{
+	size_t m = 0;
+	g->off = calloc(n + 1, sizeof *g->off);
+	for (size_t i = 0; i < ne; i++)
+		if (use[i])
+			m += 2;
+	g->to = malloc((m ? m : 1) * sizeof *g->to);
+	g->pass = malloc(m ? m : 1);
+	g->sim = malloc((m ? m : 1) * sizeof *g->sim);
+	if (!g->off || !g->to || !g->pass || !g->sim)
+		return nd_seterr(ND_ENOMEM, "out of memory for %zu edges", m / 2);
+	for (size_t i = 0; i < ne; i++)
+		if (use[i]) {
+			g->off[e[i].a + 1]++;
+			g->off[e[i].b + 1]++;
+		}
+	for (size_t i = 0; i < n; i++)
+		g->off[i + 1] += g->off[i];
+	size_t *fill = malloc((n ? n : 1) * sizeof *fill);
+	if (!fill)
+		return nd_seterr(ND_ENOMEM, "out of memory");
+	memcpy(fill, g->off, n * sizeof *fill);
+	for (size_t i = 0; i < ne; i++) {
+		if (!use[i])
+			continue;
+		size_t p = fill[e[i].a]++, q = fill[e[i].b]++;
+		g->to[p] = e[i].b, g->pass[p] = e[i].pass, g->sim[p] = e[i].sim;
+		g->to[q] = e[i].a, g->pass[q] = e[i].pass, g->sim[q] = e[i].sim;
+	}
+	free(fill);
+	return 0;
+}
+
+static void graph_free(graph *g)
+{
+	free(g->off);
+	free(g->to);
+	free(g->pass);
+	free(g->sim);
+}
+
+/* The edge a–b if accepted: returns its index in g->to, or SIZE_MAX. */
+static size_t graph_edge(const graph *g, uint32_t a, uint32_t b)
+{
+	for (size_t p = g->off[a]; p < g->off[a + 1]; p++)
+		if (g->to[p] == b)
+			return p;
+	return SIZE_MAX;
+}
+
+/* --------------------------------------------------------------- result -- */
+
+static int push_cluster(nd_result *r, const nd_cluster *c)
+{
+	if (r->nclusters == r->cap_clusters) {
+		size_t cap = r->cap_clusters ? r->cap_clusters * 2 : 256;
+		nd_cluster *p = nd_reallocarray(r->clusters, cap, sizeof *p);
+		if (!p)
+			return nd_seterr(ND_ENOMEM, "out of memory");
+		r->clusters = p;
+		r->cap_clusters = cap;
+	}
+	r->clusters[r->nclusters++] = *c;
+	return 0;
+}
+
+typedef struct {
+	const nd_dataset *ds;
+	const nd_dedup_opts *o;
+	nd_result *r;
+	const graph *g;
+	keep_ctx kc;
+} cluster_ctx;
+
+static int sort_by_keep(const void *x, const void *y, void *kc)
+{
+	return keep_cmp(kc, *(const uint32_t *)x, *(const uint32_t *)y);
+}
+
+typedef struct {
+	uint32_t index;
+	uint32_t pos; /* position in the component, for its cached shingles */
+} member_pos;
+
+static int member_pos_cmp(const void *x, const void *y)
+{
+	uint32_t a = ((const member_pos *)x)->index, b = ((const member_pos *)y)->index;
+	return a < b ? -1 : a > b;
+}
+
+/* Forms the final groups of one union-find component @m[0..k) (sorted by keep
+ * order): the best remaining record leads a group of every remaining member that
+ * has an accepted edge to it or is itself similar to it (Jaccard >= threshold, no
+ * guard firing); the rest form further groups. */
+static int form_groups(cluster_ctx *c, uint32_t *m, size_t k, nd_member *out, size_t *out_n)
+{
+	const nd_dataset *ds = c->ds;
+	unsigned ngram = c->o->lex.ngram;
+	double t = c->o->lex.threshold;
+	shingle_set *ss = calloc(k, sizeof *ss);
+	unsigned char *taken = calloc(k, 1);
+	uint32_t *grp = malloc(k * sizeof *grp);
+	size_t *gi = malloc(k * sizeof *gi);
+	int rc = 0, first_group = 1;
+	size_t written = 0;
+	if (!ss || !taken || !grp || !gi) {
+		rc = nd_seterr(ND_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t lead = 0; lead < k; lead++) {
+		if (taken[lead])
+			continue;
+		size_t ng = 0;
+		taken[lead] = 1;
+		gi[ng] = lead;
+		grp[ng++] = m[lead];
+		for (size_t j = lead + 1; j < k; j++) {
+			if (taken[j])
+				continue;
+			int ok = graph_edge(c->g, m[lead], m[j]) != SIZE_MAX;
+			if (!ok) {
+				const nd_compare *a = nd_dataset_compare(ds, m[lead]), *b = nd_dataset_compare(ds, m[j]);
+				if (!nd_guard_check(a, b, c->o->guards, NULL, 0) &&
+				    !(c->o->on_conflict == ND_CONFLICT_SEPARATE && answers_differ(a, b))) {
+					float s = jaccard_of(ds, ngram, m[lead], &ss[lead], m[j], &ss[j], &rc);
+					if (rc)
+						goto out;
+					ok = s >= t - 1e-6;
+				}
+			}
+			if (ok) {
+				taken[j] = 1;
+				gi[ng] = j;
+				grp[ng++] = m[j];
+			}
+		}
+		if (!first_group)
+			c->r->stats.split_members += ng;
+		first_group = 0;
+		if (ng < 2)
+			continue;
+		/* the record kept: with conflicting answers under "keep", one holding the
+		 * most common answer (ties: the better record in keep order) */
+		size_t kept = 0;
+		int conflict = 0;
+		for (size_t x = 1; x < ng; x++)
+			if (answers_differ(nd_dataset_compare(ds, grp[0]), nd_dataset_compare(ds, grp[x])))
+				conflict = 1;
+		if (conflict && c->o->on_conflict == ND_CONFLICT_KEEP) {
+			size_t best = 0, best_votes = 0;
+			for (size_t x = 0; x < ng; x++) {
+				const char *ans = nd_dataset_compare(ds, grp[x])->answer;
+				size_t votes = 0;
+				if (!*ans)
+					continue;
+				for (size_t y = 0; y < ng; y++)
+					votes += strcmp(ans, nd_dataset_compare(ds, grp[y])->answer) == 0;
+				if (votes > best_votes) {
+					best_votes = votes;
+					best = x;
+				}
+			}
+			kept = best;
+		}
+		uint32_t kept_idx = grp[kept];
+		nd_cluster cl;
+		memset(&cl, 0, sizeof cl);
+		cl.kept = kept_idx;
+		cl.conflict = conflict;
+		cl.dropped = conflict && c->o->on_conflict == ND_CONFLICT_DROP;
+		cl.giant = c->o->giant_cluster && ng >= c->o->giant_cluster;
+		cl.n_members = ng;
+		cl.members = (const nd_member *)(uintptr_t)(written + 1); /* fixed up by the caller */
+		/* kept first, the others by index */
+		member_pos *order = malloc(ng * sizeof *order);
+		if (!order) {
+			rc = nd_seterr(ND_ENOMEM, "out of memory");
+			goto out;
+		}
+		size_t no = 0;
+		for (size_t x = 0; x < ng; x++)
+			if (x != kept) {
+				order[no].index = grp[x];
+				order[no++].pos = (uint32_t)gi[x];
+			}
+		qsort(order, no, sizeof *order, member_pos_cmp);
+		nd_member *mm = out + written;
+		mm[0].index = kept_idx;
+		mm[0].similarity = 1.0f;
+		mm[0].pass = ND_PASS_EXACT;
+		size_t kpos = gi[kept];
+		for (size_t x = 0; x < no; x++) {
+			uint32_t idx = order[x].index;
+			size_t pos = order[x].pos;
+			float s = jaccard_of(ds, ngram, kept_idx, &ss[kpos], idx, &ss[pos], &rc);
+			if (rc) {
+				free(order);
+				goto out;
+			}
+			/* the pass: that of the edge to the kept record, else of the member's
+			 * strongest edge inside the group */
+			size_t p = graph_edge(c->g, kept_idx, idx);
+			nd_pass pass = ND_PASS_MINHASH;
+			if (p != SIZE_MAX) {
+				pass = (nd_pass)c->g->pass[p];
+			} else {
+				float best = -1;
+				for (size_t q = c->g->off[idx]; q < c->g->off[idx + 1]; q++)
+					for (size_t y = 0; y < ng; y++)
+						if (grp[y] == c->g->to[q] && c->g->sim[q] > best) {
+							best = c->g->sim[q];
+							pass = (nd_pass)c->g->pass[q];
+						}
+			}
+			mm[x + 1].index = idx;
+			mm[x + 1].similarity = s;
+			mm[x + 1].pass = pass;
+		}
+		free(order);
+		written += ng;
+		if ((rc = push_cluster(c->r, &cl)))
+			goto out;
+	}
+out:
+	for (size_t i = 0; ss && i < k; i++)
+		free(ss[i].h);
+	free(ss);
+	free(taken);
+	free(grp);
+	free(gi);
+	*out_n = written;
+	return rc;
+}
+
+static int cluster_cmp(const void *x, const void *y)
+{
+	const nd_cluster *a = x, *b = y;
+	return a->kept < b->kept ? -1 : a->kept > b->kept;
+}
+
+int nd_dedup_run(nd_result **out, const nd_dataset *ds, const nd_dedup_opts *o, const nd_extra_pair *extra,
+		 size_t n_extra)
+{
+	nd_dedup_opts defaults = ND_DEDUP_OPTS_INIT;
+	nd_result *r = NULL;
+	const char **texts = NULL;
+	size_t *lens = NULL, np = 0, ne = 0;
+	nd_pair *pairs = NULL;
+	edge *e = NULL;
+	unsigned char *use = NULL;
+	uint32_t *parent = NULL, *order = NULL;
+	graph g;
+	int rc = 0;
+	double t0;
+
+	memset(&g, 0, sizeof g);
+	*out = NULL;
+	if (!o)
+		o = &defaults;
+	if (o->version != ND_DEDUP_OPTS_VERSION)
+		return nd_seterr(ND_EINVAL, "nd_dedup_opts: unsupported version %u", o->version);
+	if (!(o->lex.threshold > 0 && o->lex.threshold <= 1))
+		return nd_seterr(ND_EINVAL, "threshold %g is outside (0, 1]", o->lex.threshold);
+	size_t n = nd_dataset_count(ds);
+	if (!(r = calloc(1, sizeof *r)))
+		return nd_seterr(ND_ENOMEM, "out of memory");
+	r->n = n;
+	r->stats.records = n;
+	texts = malloc(n * sizeof *texts);
+	lens = malloc(n * sizeof *lens);
+	r->keep = malloc(n);
+	r->kept_by = malloc(n * sizeof *r->kept_by);
+	if (!texts || !lens || !r->keep || !r->kept_by) {
+		rc = nd_seterr(ND_ENOMEM, "out of memory for %zu records", n);
+		goto fail;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const nd_compare *c = nd_dataset_compare(ds, i);
+		texts[i] = c->text_len ? c->text : NULL;
+		lens[i] = c->text_len;
+		r->stats.empty_texts += c->text_len == 0;
+		r->keep[i] = 1;
+		r->kept_by[i] = (uint32_t)i;
+	}
+
+	/* 1. the lexical pass */
+	t0 = nd_now();
+	if ((rc = nd_lex_pairs(texts, lens, n, &o->lex, &pairs, &np, &r->stats.lex)))
+		goto fail;
+	r->stats.t_lexical = nd_now() - t0;
+
+	/* 2. all pairs, decided together */
+	t0 = nd_now();
+	e = malloc((np + n_extra + 1) * sizeof *e);
+	if (!e) {
+		rc = nd_seterr(ND_ENOMEM, "out of memory for %zu pairs", np + n_extra);
+		goto fail;
+	}
+	for (size_t i = 0; i < np; i++) {
+		const nd_compare *a = nd_dataset_compare(ds, pairs[i].a), *b = nd_dataset_compare(ds, pairs[i].b);
+		int same = a->text_len == b->text_len && memcmp(a->text, b->text, a->text_len) == 0;
+		edge x = {pairs[i].a, pairs[i].b, pairs[i].sim,
+			  (unsigned char)(same ? ND_PASS_EXACT
+					       : o->lex.method == ND_LEX_SIMHASH ? ND_PASS_SIMHASH : ND_PASS_MINHASH),
+			  0, 0, 1};
+		e[ne++] = x;
+		if (same)
+			r->stats.pairs_exact++;
+		else
+			r->stats.pairs_lexical++;
+	}
+	free(pairs);
+	pairs = NULL;
+	for (size_t i = 0; i < n_extra; i++) {
+		uint32_t a = extra[i].a, b = extra[i].b;
+		if (a == b || a >= n || b >= n) {
+			rc = nd_seterr(ND_EINVAL, "extra pair %zu (%u, %u) is out of range", i, a, b);
+			goto fail;
+		}
+		edge x = {a < b ? a : b, a < b ? b : a, extra[i].sim, (unsigned char)extra[i].pass, 0, 0, 0};
+		e[ne++] = x;
+		r->stats.pairs_semantic++;
+	}
+	qsort(e, ne, sizeof *e, edge_cmp);
+	/* a pair found by both passes counts once, as the lexical one */
+	size_t w = 0;
+	for (size_t i = 0; i < ne; i++) {
+		if (w && e[w - 1].a == e[i].a && e[w - 1].b == e[i].b)
+			continue;
+		if (!e[i].lexical)
+			r->stats.pairs_semantic_only++;
+		e[w++] = e[i];
+	}
+	ne = w;
+	decide_ctx dc = {ds, o, e};
+	if ((rc = nd_parallel_for(ne, 4096, o->lex.threads, decide_range, &dc)))
+		goto fail;
+	use = calloc(ne + 1, 1);
+	if (!use) {
+		rc = nd_seterr(ND_ENOMEM, "out of memory");
+		goto fail;
+	}
+	size_t nvar = 0, ncon = 0;
+	for (size_t i = 0; i < ne; i++) {
+		if (e[i].veto) {
+			r->stats.vetoed[nd_guard_index(e[i].veto)]++;
+			nvar++;
+			continue;
+		}
+		if (e[i].conflict) {
+			ncon++;
+			if (o->on_conflict == ND_CONFLICT_SEPARATE)
+				continue;
+		}
+		use[i] = 1;
+		r->stats.accepted++;
+	}
+	/* variants and conflicts, with their details */
+	r->variants = calloc(nvar + 1, sizeof *r->variants);
+	r->conflicts = calloc(ncon + 1, sizeof *r->conflicts);
+	if (!r->variants || !r->conflicts) {
+		rc = nd_seterr(ND_ENOMEM, "out of memory");
+		goto fail;
+	}
+	for (size_t i = 0; i < ne; i++) {
+		const nd_compare *a = nd_dataset_compare(ds, e[i].a), *b = nd_dataset_compare(ds, e[i].b);
+		if (e[i].veto) {
+			char detail[200];
+			nd_guard_check(a, b, o->guards, detail, sizeof detail);
+			nd_variant *v = &r->variants[r->nvariants++];
+			v->a = e[i].a;
+			v->b = e[i].b;
+			v->similarity = e[i].sim;
+			v->guard = e[i].veto;
+			v->detail = nd_arena_strndup(&r->arena, detail, strlen(detail));
+		} else if (e[i].conflict) {
+			nd_conflict *c = &r->conflicts[r->nconflicts++];
+			c->a = e[i].a;
+			c->b = e[i].b;
+			c->answer_a = a->answer;
+			c->answer_b = b->answer;
+		}
+	}
+	r->stats.conflicts = r->nconflicts;
+	r->stats.t_decide = nd_now() - t0;
+
+	/* 3. clusters */
+	t0 = nd_now();
+	parent = malloc(n * sizeof *parent);
+	order = malloc(n * sizeof *order);
+	r->members = malloc((n + 1) * sizeof *r->members);
+	if (!parent || !order || !r->members) {
+		rc = nd_seterr(ND_ENOMEM, "out of memory");
+		goto fail;
+	}
+	for (size_t i = 0; i < n; i++)
+		parent[i] = (uint32_t)i;
+	for (size_t i = 0; i < ne; i++)
+		if (use[i])
+			uf_union(parent, e[i].a, e[i].b);
+	if ((rc = graph_build(&g, n, e, ne, use)))
+		goto fail;
+	free(e);
+	e = NULL;
+	/* members of each component, components in order of their smallest index */
+	size_t *count = calloc(n + 1, sizeof *count);
+	if (!count) {
+		rc = nd_seterr(ND_ENOMEM, "out of memory");
+		goto fail;
+	}
+	for (size_t i = 0; i < n; i++)
+		count[uf_find(parent, (uint32_t)i) + 1]++;
+	for (size_t i = 0; i < n; i++)
+		count[i + 1] += count[i];
+	for (size_t i = 0; i < n; i++)
+		order[count[parent[i]]++] = (uint32_t)i; /* parent[] is now fully compressed */
+	free(count);
+	cluster_ctx cc = {ds, o, r, &g, {ds, o->keep}};
+	size_t i = 0;
+	while (i < n) {
+		size_t j = i + 1;
+		while (j < n && parent[order[j]] == parent[order[i]])
+			j++;
+		if (j - i >= 2) {
+			size_t written;
+			qsort_r(order + i, j - i, sizeof *order, sort_by_keep, &cc.kc);
+			size_t before = r->nclusters;
+			if ((rc = form_groups(&cc, order + i, j - i, r->members + r->nmembers, &written)))
+				goto fail;
+			for (size_t c = before; c < r->nclusters; c++)
+				r->clusters[c].members =
+					r->members + r->nmembers + ((uintptr_t)r->clusters[c].members - 1);
+			r->nmembers += written;
+			if (nd_interrupted()) {
+				rc = nd_seterr(ND_EINTR, "interrupted");
+				goto fail;
+			}
+		}
+		i = j;
+	}
+	/* clusters in order of their kept record: stable whatever the component order */
+	qsort(r->clusters, r->nclusters, sizeof *r->clusters, cluster_cmp);
+	for (size_t c = 0; c < r->nclusters; c++) {
+		const nd_cluster *cl = &r->clusters[c];
+		r->stats.giant_clusters += cl->giant;
+		r->stats.conflict_clusters += cl->conflict;
+		for (size_t k = 0; k < cl->n_members; k++) {
+			uint32_t idx = cl->members[k].index;
+			if (cl->dropped) {
+				r->keep[idx] = 0;
+				r->kept_by[idx] = UINT32_MAX;
+				r->stats.dropped_by_conflict++;
+			} else if (idx != cl->kept) {
+				r->keep[idx] = 0;
+				r->kept_by[idx] = cl->kept;
+			}
+		}
+	}
+	r->stats.clusters = r->nclusters;
+	for (size_t k = 0; k < n; k++)
+		r->stats.kept += r->keep[k];
+	r->stats.removed = n - r->stats.kept;
+	r->stats.t_cluster = nd_now() - t0;
+	graph_free(&g);
+	free(parent);
+	free(order);
+	free(use);
+	free(texts);
+	free(lens);
+	*out = r;
+	return 0;
+fail:
+	graph_free(&g);
+	free(parent);
+	free(order);
+	free(use);
+	free(e);
+	free(pairs);
+	free(texts);
+	free(lens);
+	nd_result_free(r);
+	return rc;
+}
+
+void nd_result_free(nd_result *r)
+{
+	if (!r)
+		return;
+	free(r->keep);
+	free(r->kept_by);
+	free(r->clusters);
+	free(r->members);
+	free(r->variants);
+	free(r->conflicts);
+	nd_arena_free(&r->arena);
+	free(r);
+}
+
+const nd_dedup_stats *nd_result_stats(const nd_result *r) { return &r->stats; }
+const unsigned char *nd_result_keep(const nd_result *r) { return r->keep; }
+uint32_t nd_result_kept_by(const nd_result *r, size_t i) { return i < r->n ? r->kept_by[i] : UINT32_MAX; }
+
+size_t nd_result_clusters(const nd_result *r, const nd_cluster **c)
+{
+	*c = r->clusters;
+	return r->nclusters;
+}
+
+size_t nd_result_variants(const nd_result *r, const nd_variant **v)
+{
+	*v = r->variants;
+	return r->nvariants;
+}
+
+size_t nd_result_conflicts(const nd_result *r, const nd_conflict **c)
+{
+	*c = r->conflicts;
+	return r->nconflicts;
+}

@@ -1,0 +1,327 @@
+/* The dedup report (docs/report-schema.md) and the removed-records list. */
+#include <stdio.h>
+#include <string.h>
+#include "dedup_internal.h"
+#include "jsonw.h"
+#include "neardup/records.h"
+#include "sha256.h"
+
+static void write_params(nd_jw *w, const nd_result *r, const nd_dedup_opts *o)
+{
+	const nd_dedup_stats *s = nd_result_stats(r);
+	nd_jw_key(w, "params");
+	nd_jw_object(w);
+	nd_jw_key(w, "threshold");
+	nd_jw_num(w, o->lex.threshold, 6);
+	nd_jw_key(w, "method");
+	nd_jw_str(w, o->lex.method == ND_LEX_SIMHASH ? "simhash" : "minhash");
+	nd_jw_key(w, "ngram");
+	nd_jw_uint(w, o->lex.ngram);
+	if (o->lex.method == ND_LEX_MINHASH) {
+		nd_jw_key(w, "num_perm");
+		nd_jw_uint(w, o->lex.num_perm);
+		nd_jw_key(w, "bands");
+		nd_jw_uint(w, s->lex.bands);
+		nd_jw_key(w, "rows");
+		nd_jw_uint(w, s->lex.rows);
+		nd_jw_key(w, "bands_rows_source");
+		nd_jw_str(w, o->lex.bands && o->lex.rows ? "given" : "derived: minimises fp_weight*FP area + fn_weight*FN area under the S-curve");
+		nd_jw_key(w, "p_candidate_at_threshold");
+		nd_jw_num(w, s->lex.p_at_threshold, 6);
+		nd_jw_key(w, "fp_weight");
+		nd_jw_num(w, o->lex.fp_weight, 4);
+		nd_jw_key(w, "fn_weight");
+		nd_jw_num(w, o->lex.fn_weight, 4);
+	} else {
+		nd_jw_key(w, "simhash_bits");
+		nd_jw_uint(w, o->lex.simhash_bits);
+	}
+	nd_jw_key(w, "seed");
+	nd_jw_uint(w, o->lex.seed);
+	nd_jw_key(w, "max_bucket");
+	nd_jw_uint(w, o->lex.max_bucket);
+	nd_jw_key(w, "guards");
+	nd_jw_array(w);
+	for (unsigned g = 1; g <= ND_GUARD_SWAP; g <<= 1)
+		if (o->guards & g)
+			nd_jw_str(w, nd_guard_name(g));
+	nd_jw_end(w);
+	nd_jw_key(w, "keep");
+	nd_jw_str(w, nd_keep_name(o->keep));
+	nd_jw_key(w, "on_conflict");
+	nd_jw_str(w, nd_conflict_name(o->on_conflict));
+	nd_jw_key(w, "giant_cluster");
+	nd_jw_uint(w, o->giant_cluster);
+	nd_jw_end(w);
+}
+
+static void write_stats(nd_jw *w, const nd_dedup_stats *s)
+{
+	nd_jw_key(w, "stats");
+	nd_jw_object(w);
+#define U(name, v) (nd_jw_key(w, name), nd_jw_uint(w, (unsigned long long)(v)))
+	U("records", s->records);
+	U("kept", s->kept);
+	U("removed", s->removed);
+	U("empty_texts", s->empty_texts);
+	U("clusters", s->clusters);
+	U("giant_clusters", s->giant_clusters);
+	U("split_by_chaining_check", s->split_members);
+	nd_jw_key(w, "pairs");
+	nd_jw_object(w);
+	U("lsh_candidates", s->lex.candidates);
+	U("lexical_verified", s->lex.verified);
+	U("exact", s->pairs_exact);
+	U("lexical", s->pairs_lexical);
+	U("semantic", s->pairs_semantic);
+	U("semantic_only", s->pairs_semantic_only);
+	U("accepted", s->accepted);
+	U("lsh_big_buckets", s->lex.big_buckets);
+	nd_jw_end(w);
+	nd_jw_key(w, "vetoed");
+	nd_jw_object(w);
+	for (int g = 0; g < 5; g++)
+		U(nd_guard_name(1u << g), s->vetoed[g]);
+	nd_jw_end(w);
+	nd_jw_key(w, "conflicts");
+	nd_jw_object(w);
+	U("pairs", s->conflicts);
+	U("clusters", s->conflict_clusters);
+	U("records_dropped", s->dropped_by_conflict);
+	nd_jw_end(w);
+#undef U
+	nd_jw_end(w);
+}
+
+static void member_id(nd_jw *w, const nd_dataset *ds, uint32_t i, const char *key)
+{
+	const char *id = nd_dataset_record(ds, i)->id;
+	if (id) {
+		nd_jw_key(w, key);
+		nd_jw_str(w, id);
+	}
+}
+
+int nd_report_write(const nd_result *r, const nd_dataset *ds, const nd_dedup_opts *o, const nd_report_info *info,
+		    const char *path)
+{
+	const nd_input_info *in = nd_dataset_input(ds);
+	const nd_dedup_stats *s = nd_result_stats(r);
+	nd_outfile *f;
+	nd_jw w;
+	char sha[65];
+	int rc;
+
+	if ((rc = nd_outfile_open(&f, path)))
+		return rc;
+	nd_jw_init(&w, f, 1);
+	nd_jw_object(&w);
+	nd_jw_key(&w, "schema");
+	nd_jw_str(&w, "neardup.report/1");
+	nd_jw_key(&w, "tool");
+	nd_jw_object(&w);
+	nd_jw_key(&w, "name");
+	nd_jw_str(&w, "neardup dedup");
+	nd_jw_key(&w, "version");
+	nd_jw_str(&w, info && info->tool_version ? info->tool_version : nd_version());
+	nd_jw_end(&w);
+
+	nd_jw_key(&w, "input");
+	nd_jw_object(&w);
+	nd_jw_key(&w, "path");
+	nd_jw_str(&w, in->path);
+	nd_jw_key(&w, "size");
+	nd_jw_uint(&w, in->size);
+	nd_sha256(nd_dataset_data(ds), (size_t)in->size, sha);
+	nd_jw_key(&w, "sha256");
+	nd_jw_str(&w, sha);
+	nd_jw_key(&w, "records");
+	nd_jw_uint(&w, nd_dataset_count(ds));
+	nd_jw_key(&w, "container");
+	nd_jw_str(&w, nd_container_name(in->container));
+	if (in->wrapper_key) {
+		nd_jw_key(&w, "wrapper_key");
+		nd_jw_str(&w, in->wrapper_key);
+	}
+	nd_jw_key(&w, "preset");
+	nd_jw_str(&w, nd_preset_name(nd_dataset_preset(ds)));
+	nd_jw_key(&w, "notes");
+	nd_jw_array(&w);
+	const char *const *notes;
+	size_t nn = nd_dataset_notes(ds, &notes);
+	for (size_t i = 0; i < nn; i++)
+		nd_jw_str(&w, notes[i]);
+	nd_jw_end(&w);
+	nd_jw_end(&w);
+
+	nd_jw_key(&w, "output");
+	nd_jw_object(&w);
+	nd_jw_key(&w, "path");
+	nd_jw_str(&w, info && !info->dry_run ? info->output_path : NULL);
+	nd_jw_key(&w, "records");
+	nd_jw_uint(&w, s->kept);
+	nd_jw_key(&w, "removed_path");
+	nd_jw_str(&w, info ? info->removed_path : NULL);
+	nd_jw_key(&w, "dry_run");
+	nd_jw_bool(&w, info && info->dry_run);
+	nd_jw_end(&w);
+
+	write_params(&w, r, o);
+	write_stats(&w, s);
+
+	if (info && info->with_timings) {
+		nd_jw_key(&w, "timings");
+		nd_jw_object(&w);
+		nd_jw_key(&w, "read_s");
+		nd_jw_num(&w, info->t_read, 4);
+		nd_jw_key(&w, "signatures_s");
+		nd_jw_num(&w, s->lex.t_signature, 4);
+		nd_jw_key(&w, "candidates_s");
+		nd_jw_num(&w, s->lex.t_candidates, 4);
+		nd_jw_key(&w, "verify_s");
+		nd_jw_num(&w, s->lex.t_verify, 4);
+		nd_jw_key(&w, "decide_s");
+		nd_jw_num(&w, s->t_decide, 4);
+		nd_jw_key(&w, "cluster_s");
+		nd_jw_num(&w, s->t_cluster, 4);
+		nd_jw_key(&w, "write_s");
+		nd_jw_num(&w, info->t_write, 4);
+		nd_jw_end(&w);
+	}
+
+	const nd_cluster *cl;
+	size_t nc = nd_result_clusters(r, &cl);
+	nd_jw_key(&w, "clusters");
+	nd_jw_array(&w);
+	for (size_t c = 0; c < nc; c++) {
+		nd_jw_object(&w);
+		nd_jw_key(&w, "id");
+		nd_jw_uint(&w, c);
+		nd_jw_key(&w, "kept");
+		nd_jw_uint(&w, cl[c].kept);
+		member_id(&w, ds, cl[c].kept, "kept_id");
+		nd_jw_key(&w, "size");
+		nd_jw_uint(&w, cl[c].n_members);
+		if (cl[c].conflict) {
+			nd_jw_key(&w, "conflict");
+			nd_jw_bool(&w, 1);
+		}
+		if (cl[c].dropped) {
+			nd_jw_key(&w, "dropped");
+			nd_jw_bool(&w, 1);
+		}
+		if (cl[c].giant) {
+			nd_jw_key(&w, "giant");
+			nd_jw_bool(&w, 1);
+		}
+		nd_jw_key(&w, "members");
+		nd_jw_array(&w);
+		for (size_t k = 0; k < cl[c].n_members; k++) {
+			const nd_member *m = &cl[c].members[k];
+			nd_jw_object(&w);
+			nd_jw_key(&w, "index");
+			nd_jw_uint(&w, m->index);
+			member_id(&w, ds, m->index, "id");
+			nd_jw_key(&w, "similarity");
+			nd_jw_num(&w, m->similarity, 4);
+			nd_jw_key(&w, "pass");
+			nd_jw_str(&w, k == 0 ? "kept" : nd_pass_name(m->pass));
+			nd_jw_end(&w);
+		}
+		nd_jw_end(&w);
+		nd_jw_end(&w);
+	}
+	nd_jw_end(&w);
+
+	const nd_variant *v;
+	size_t nv = nd_result_variants(r, &v);
+	nd_jw_key(&w, "variants");
+	nd_jw_array(&w);
+	for (size_t i = 0; i < nv; i++) {
+		nd_jw_object(&w);
+		nd_jw_key(&w, "a");
+		nd_jw_uint(&w, v[i].a);
+		nd_jw_key(&w, "b");
+		nd_jw_uint(&w, v[i].b);
+		member_id(&w, ds, v[i].a, "a_id");
+		member_id(&w, ds, v[i].b, "b_id");
+		nd_jw_key(&w, "similarity");
+		nd_jw_num(&w, v[i].similarity, 4);
+		nd_jw_key(&w, "guard");
+		nd_jw_str(&w, nd_guard_name(v[i].guard));
+		nd_jw_key(&w, "detail");
+		nd_jw_str(&w, v[i].detail);
+		nd_jw_end(&w);
+	}
+	nd_jw_end(&w);
+
+	const nd_conflict *cf;
+	size_t ncf = nd_result_conflicts(r, &cf);
+	nd_jw_key(&w, "conflicts");
+	nd_jw_array(&w);
+	for (size_t i = 0; i < ncf; i++) {
+		nd_jw_object(&w);
+		nd_jw_key(&w, "a");
+		nd_jw_uint(&w, cf[i].a);
+		nd_jw_key(&w, "b");
+		nd_jw_uint(&w, cf[i].b);
+		member_id(&w, ds, cf[i].a, "a_id");
+		member_id(&w, ds, cf[i].b, "b_id");
+		nd_jw_key(&w, "answer_a");
+		nd_jw_str(&w, cf[i].answer_a);
+		nd_jw_key(&w, "answer_b");
+		nd_jw_str(&w, cf[i].answer_b);
+		nd_jw_end(&w);
+	}
+	nd_jw_end(&w);
+	nd_jw_end(&w);
+	if ((rc = nd_jw_finish(&w))) {
+		nd_outfile_abort(f);
+		return rc;
+	}
+	return nd_outfile_commit(f);
+}
+
+int nd_removed_write(const nd_result *r, const nd_dataset *ds, const char *path)
+{
+	const unsigned char *keep = nd_result_keep(r);
+	const char *data = nd_dataset_data(ds);
+	nd_outfile *f;
+	int rc;
+	if ((rc = nd_outfile_open(&f, path)))
+		return rc;
+	for (size_t i = 0; i < nd_dataset_count(ds) && !rc; i++) {
+		if (keep[i])
+			continue;
+		const nd_record *rec = nd_dataset_record(ds, i);
+		uint32_t k = nd_result_kept_by(r, i);
+		if (k == UINT32_MAX)
+			rc = nd_outfile_printf(f, "{\"index\": %zu, \"kept_by\": null, \"reason\": \"conflict-drop\", "
+					       "\"record\": ", i);
+		else
+			rc = nd_outfile_printf(f, "{\"index\": %zu, \"kept_by\": %u, \"reason\": \"duplicate\", "
+					       "\"record\": ", i, k);
+		/* the record's original bytes; JSON Lines needs one line, so a record
+		 * written over several lines has its newlines (whitespace between tokens,
+		 * never inside strings) turned into spaces */
+		const char *p = data + rec->span.offset;
+		size_t n = rec->span.len, s = 0;
+		for (size_t j = 0; j < n && !rc; j++) {
+			if (p[j] == '\n' || p[j] == '\r') {
+				rc = nd_outfile_write(f, p + s, j - s);
+				if (!rc)
+					rc = nd_outfile_write(f, " ", 1);
+				s = j + 1;
+			}
+		}
+		if (!rc)
+			rc = nd_outfile_write(f, p + s, n - s);
+		if (!rc)
+			rc = nd_outfile_write(f, "}\n", 2);
+	}
+	if (rc) {
+		nd_outfile_abort(f);
+		return rc;
+	}
+	return nd_outfile_commit(f);
+}
