@@ -234,7 +234,7 @@ static int compare_range(void *ctx, size_t b, size_t e, unsigned w)
 		if ((rc = nd_buf_append(&text, stem.data ? stem.data : "", stem.len)))
 			goto fail;
 		/* options: normalised, sorted (order-free), appended */
-		const char *opt_norm[ND_MAX_OPTIONS];
+		const char *opt_norm[ND_MAX_OPTIONS], *opt_key[ND_MAX_OPTIONS];
 		c->option_set = 0;
 		/* "正确/错误" options are how some sites write a judge question, not an
 		 * option set: left out, so both forms compare equal */
@@ -246,19 +246,30 @@ static int compare_range(void *ctx, size_t b, size_t e, unsigned w)
 				rc = nd_seterr(ND_ENOMEM, "out of memory");
 				goto fail;
 			}
+			/* an option that holds numbers is identified by them ("1个", "1 个"
+			 * and "1" are one option; units and measure words vary by site) */
+			opt_key[k] = *f.numbers ? nd_arena_strndup(a, f.numbers, strlen(f.numbers)) : opt_norm[k];
+			if (!opt_key[k]) {
+				rc = nd_seterr(ND_ENOMEM, "out of memory");
+				goto fail;
+			}
 			collect_numbers(&nums, f.numbers, a);
 			c->negations += f.negations;
 		}
 		const char *sorted[ND_MAX_OPTIONS];
 		memcpy(sorted, opt_norm, n_opts * sizeof *sorted);
 		qsort(sorted, n_opts, sizeof *sorted, cmp_str);
-		uint64_t oh = 0;
 		for (size_t k = 0; k < n_opts; k++) {
 			if ((text.len && (rc = nd_buf_putc(&text, ' '))) ||
 			    (rc = nd_buf_append(&text, sorted[k], strlen(sorted[k]))))
 				goto fail;
-			oh = nd_hash64(sorted[k], strlen(sorted[k]), oh + 0x9E3779B97F4A7C15ull);
 		}
+		const char *keys[ND_MAX_OPTIONS];
+		memcpy(keys, opt_key, n_opts * sizeof *keys);
+		qsort(keys, n_opts, sizeof *keys, cmp_str);
+		uint64_t oh = 0;
+		for (size_t k = 0; k < n_opts; k++)
+			oh = nd_hash64(keys[k], strlen(keys[k]), oh + 0x9E3779B97F4A7C15ull);
 		c->option_set = n_opts ? (oh | 1) : 0;
 		/* the answer as text */
 		switch (r->answer_kind) {
