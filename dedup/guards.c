@@ -232,14 +232,42 @@ static int swap_check(const char *sa, size_t la, const char *sb, size_t lb, char
 	return 0;
 }
 
+/* "40 vs 50": the numbers only one side has (both lists are sorted, ','-joined). */
+static void number_detail(const char *a, const char *b, char *out, size_t dn)
+{
+	char left[128] = "", right[128] = "";
+	const char *p = a, *q = b;
+	while (*p || *q) {
+		const char *pe = p + strcspn(p, ","), *qe = q + strcspn(q, ",");
+		size_t pl = (size_t)(pe - p), ql = (size_t)(qe - q);
+		int c = !*p ? 1 : !*q ? -1 : strncmp(p, q, pl < ql ? pl : ql);
+		if (c == 0 && *p && *q)
+			c = pl < ql ? -1 : pl > ql;
+		if (c == 0) {
+			p = *pe ? pe + 1 : pe;
+			q = *qe ? qe + 1 : qe;
+			continue;
+		}
+		char *dst = c < 0 ? left : right;
+		const char *s = c < 0 ? p : q;
+		size_t l = c < 0 ? pl : ql, used = strlen(dst);
+		if (used + l + 2 < sizeof left)
+			snprintf(dst + used, sizeof left - used, "%s%.*s", used ? "," : "", (int)l, s);
+		if (c < 0)
+			p = *pe ? pe + 1 : pe;
+		else
+			q = *qe ? qe + 1 : qe;
+	}
+	snprintf(out, dn, "%s vs %s", *left ? left : "none", *right ? right : "none");
+}
+
 unsigned nd_guard_check(const nd_compare *a, const nd_compare *b, unsigned enabled, char *detail, size_t dn)
 {
 	if (detail && dn)
 		detail[0] = '\0';
 	if ((enabled & ND_GUARD_NUMBER) && strcmp(a->numbers, b->numbers) != 0) {
 		if (detail)
-			snprintf(detail, dn, "%s vs %s", *a->numbers ? a->numbers : "none",
-				 *b->numbers ? b->numbers : "none");
+			number_detail(a->numbers, b->numbers, detail, dn);
 		return ND_GUARD_NUMBER;
 	}
 	if ((enabled & ND_GUARD_NEGATION) && a->negations != b->negations) {
