@@ -619,21 +619,29 @@ int nd_mapping_detect(nd_mapping *m, cJSON *const *samples, size_t n, const char
 		return rc;
 	switch (chosen) {
 	case ND_PRESET_EXAM: {
-		/* say which aliases the samples use */
-		const char *used[F_NFIELDS] = {0};
+		/* say which aliases the samples use (each record is read with whichever
+		 * of its field's aliases it has) */
 		const char *const *aliases[F_NFIELDS] = {STEM_KEYS, OPTIONS_KEYS, ANSWER_KEYS, EXPL_KEYS,
 							 IMAGE_KEYS, ID_KEYS, TYPE_KEYS, CATEGORY_KEYS};
-		for (size_t i = 0; i < n; i++)
-			for (int f = 0; f < F_NFIELDS; f++)
-				if (!used[f])
-					get_any(samples[i], aliases[f], &used[f]);
-		snprintf(m->description, sizeof m->description, "preset exam (");
+		size_t l = (size_t)snprintf(m->description, sizeof m->description, "preset exam (");
 		for (int f = 0; f < F_NFIELDS; f++) {
-			if (!used[f])
-				continue;
-			size_t l = strlen(m->description);
-			snprintf(m->description + l, sizeof m->description - l, "%s%s=%s",
-				 m->description[l - 1] == '(' ? "" : " ", FIELD_NAMES[f], used[f]);
+			int seen = 0;
+			for (int k = 0; aliases[f][k]; k++) {
+				size_t i;
+				for (i = 0; i < n; i++)
+					if (get_key(samples[i], aliases[f][k]))
+						break;
+				if (i == n || l + 40 >= sizeof m->description)
+					continue;
+				l += (size_t)snprintf(m->description + l, sizeof m->description - l, "%s%s%s",
+						      seen ? "|" : (m->description[l - 1] == '(' ? "" : " "),
+						      seen ? "" : FIELD_NAMES[f], "");
+				if (!seen)
+					l += (size_t)snprintf(m->description + l, sizeof m->description - l, "=");
+				l += (size_t)snprintf(m->description + l, sizeof m->description - l, "%s",
+						      aliases[f][k]);
+				seen = 1;
+			}
 		}
 		strcat(m->description, ")");
 		break;
