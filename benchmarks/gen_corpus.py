@@ -423,6 +423,9 @@ def ch_numeric(values, unit, correct_fn):
     return f
 
 
+_OTHERS = {}
+
+
 def ch_named(names, fam_of=None, slot=0, photo_slot=1, photos=12):
     """image questions: the correct name is names[ix[slot]], three distractors from its
     family.  Each photo of one sign gets a different distractor set (a window of a
@@ -438,7 +441,15 @@ def ch_named(names, fam_of=None, slot=0, photo_slot=1, photos=12):
         while math.gcd(stp, L) != 1:
             stp += 1
         start = ix[photo_slot] * max(1, L // photos)
-        d = [ex[(hs + (start + k) * stp) % L] for k in range(3)]
+        if start + 3 <= L:
+            d = [ex[(hs + (start + k) * stp) % L] for k in range(3)]
+        else:   # more photos than the family has windows: borrow names of other families
+            others = _OTHERS.get(id(pool))
+            if others is None:
+                ps = set(pool)
+                others = _OTHERS[id(pool)] = [x for x in names if x not in ps]
+            ex = [ex[(hs + k * stp) % L] for k in range(L)] + others
+            d = ex[start:start + 3]
         return [c] + d, {0}, pool
     return f
 
@@ -548,7 +559,7 @@ add("judge", CAT1[0], "{per}以{fraud}取得{doc}的，{y}年内不得再次申�
     topic="以不正当手段取得证件的处理", short="三年内不得申请")
 add("judge", CAT1[0], "{ctx}驾驶{veh}上道路行驶[时]，{neg}随车携带{doc}。",
     [("veh", VEH), ("neg", NEG, "negation"), ("doc", DOCS[:2] + ["身份证", "登记证书", "购车发票"]),
-     ("ctx", ["", "出车前确认", "长途出行前确认"])],
+     ("ctx", ["", "出车前，", "长途出行前，"])],
     judge=lambda ix, h: (ix[2] < 2) == (ix[1] % 2 == 0),
     topic="随车证件", short="驾驶证行驶证随车带")
 add("judge", CAT1[0], "{per}的{lic}驾驶证在有效期满前{d}日内，{neg}向车辆管理所申请换证。",
@@ -630,10 +641,31 @@ add("multi", CAT4[4], "{sn}某驾驶运载{chem}的{veh}在{road}上发生泄漏
      ("road", ROAD)],
     choice=ch_multi([a for a, g in CHEM_ACT if g], [a for a, g in CHEM_ACT if not g]),
     topic="危化品泄漏处置", short="上风撤离")
+add("judge", CAT1[0], "{sn}某年满{a}周岁，持有{lic}驾驶证，{neg}驾驶{veh}上道路行驶。",
+    [("sn", SURNAME), ("a", AGE, "number"), ("lic", LIC), ("neg", NEG, "negation"), ("veh", VEH)],
+    judge=lambda ix, h: (18 <= int(AGE[ix[1]]) <= 70 and (ix[2] < 5) == (ix[4] in (0, 1, 2, 15, 16)))
+    == (ix[3] % 2 == 0),
+    topic="准驾车型与年龄", short="准驾车型要相符")
+add("single", CAT1[0], "{sn}某年满{a}周岁，{ctx}，可以申请<下列>哪种准驾车型？",
+    [("sn", SURNAME), ("a", AGE, "number"), ("ctx", ["初次申领", "身体条件合格", "已取得C1驾驶证三年",
+                                                   "已取得B2驾驶证五年", "无交通违法记录"])],
+    choice=ch_numeric(LIC, "车型", lambda ix, h: h % 6), topic="准驾车型与年龄", short="年龄决定车型")
+add("judge", CAT1[1], "如图所示，{day}驾驶{veh}在{road}上{scene}[时]，{neg}{sw}{beam}。",
+    [("img", [str(i) for i in range(60)], "image"), ("day", DAYNIGHT, "swap"), ("veh", VEH),
+     ("road", ROAD), ("scene", SCENE), ("neg", NEG, "negation"), ("sw", SWITCH, "swap"),
+     ("beam", BEAM, "swap")],
+    judge=lambda ix, h: (((ix[6] == 0) == (ix[7] == 0)) if ix[1] == 1 else ix[6] == 1) == (ix[5] % 2 == 0),
+    image="scene", topic="灯光使用", short="夜间会车用近光")
+add("single", CAT4[2], "如图所示，驾驶{veh}在{road}上遇到这种情况[时]，<下列>哪种做法是正确的？",
+    [("img", [str(i) for i in range(300)], "image"), ("veh", VEH), ("road", ROAD)],
+    choice=ch_pools(GOOD_ACT, BAD_ACT), image="scene", topic="看图判断", short="看清图中情况")
+add("multi", CAT4[0], "如图所示，驾驶{veh}行至{road}的这个位置[时]，<以下>哪些做法是正确的？",
+    [("img", [str(i) for i in range(200)], "image"), ("veh", VEH), ("road", ROAD)],
+    choice=ch_multi(M_GOOD, M_BAD), image="scene", topic="看图判断", short="看清图中情况")
 # --- image questions (generic stems; the image decides)
 add("single", CAT1[1], "这个标志是何含义？",
-    [("img", SIGN_NAMES, "image"), ("photo", [str(i) for i in range(12)])],
-    choice=ch_named(SIGN_NAMES, SIGN_FAM_POOLS), image="sign", topic="道路交通标志", short="认识标志")
+    [("img", SIGN_NAMES, "image"), ("photo", [str(i) for i in range(60)])],
+    choice=ch_named(SIGN_NAMES, SIGN_FAM_POOLS, photos=60), image="sign", topic="道路交通标志", short="认识标志")
 add("single", CAT1[1], "这个路面标记是何含义？",
     [("img", MARKINGS, "image"), ("photo", [str(i) for i in range(12)])],
     choice=ch_named(MARKINGS), image="sign", topic="道路交通标线", short="认识标线")
@@ -1055,6 +1087,13 @@ def main(argv=None):
             if role in (ROLE_NEG, ROLE_SWAP):
                 new = old ^ 1
                 if new >= tp.sizes[s]:
+                    continue
+            elif role == ROLE_IMAGE and rng.random() < 0.5:
+                # a neighbouring image: for signs, usually one of the same family
+                d = 1 + int(rng.random() * 3)
+                new = old + d if (rng.random() < 0.5 or old - d < 0) and old + d < tp.sizes[s] \
+                    else old - d
+                if not 0 <= new < tp.sizes[s]:
                     continue
             else:
                 new = int(rng.random() * (tp.sizes[s] - 1))
