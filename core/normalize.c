@@ -570,6 +570,9 @@ struct nd_normalizer {
 
 static int other_buf(nd_normalizer *z, const UChar *s) { return s == z->u[0] ? 1 : 0; }
 
+/* A buffer capacity as ICU's int32_t (our inputs are far smaller; see ND_NORM_MAX_INPUT). */
+static int32_t icu_cap(size_t cap) { return cap > INT32_MAX ? INT32_MAX : (int32_t)cap; }
+
 static int fold_text(nd_normalizer *z, UChar **sp, size_t *np)
 {
 	const UChar *s = *sp;
@@ -592,13 +595,13 @@ static int fold_text(nd_normalizer *z, UChar **sp, size_t *np)
 	*np = j;
 	return 0;
 icu:
-	len = unorm2_normalize(g.nfkc_cf, s, (int32_t)n, d, (int32_t)z->ucap[b], &st);
+	len = unorm2_normalize(g.nfkc_cf, s, (int32_t)n, d, icu_cap(z->ucap[b]), &st);
 	if (st == U_BUFFER_OVERFLOW_ERROR) {
 		if ((rc = reserve_units(&z->u[b], &z->ucap[b], (size_t)len + 1)))
 			return rc;
 		d = z->u[b];
 		st = U_ZERO_ERROR;
-		len = unorm2_normalize(g.nfkc_cf, s, (int32_t)n, d, (int32_t)z->ucap[b], &st);
+		len = unorm2_normalize(g.nfkc_cf, s, (int32_t)n, d, icu_cap(z->ucap[b]), &st);
 	}
 	if (U_FAILURE(st))
 		return nd_seterr(ND_EBACKEND, "ICU NFKC_Casefold failed: %s", u_errorName(st));
@@ -618,7 +621,7 @@ static int t2s_text(nd_normalizer *z, UChar **sp, size_t *np)
 		if ((rc = reserve_units(&z->u[b], &z->ucap[b], cap)))
 			return rc;
 		memcpy(z->u[b], s, n * sizeof *s);
-		utrans_transUChars(z->t2s, z->u[b], &len, (int32_t)z->ucap[b], 0, &limit, &st);
+		utrans_transUChars(z->t2s, z->u[b], &len, icu_cap(z->ucap[b]), 0, &limit, &st);
 		if (st == U_BUFFER_OVERFLOW_ERROR)
 			continue;
 		if (U_FAILURE(st))
@@ -701,7 +704,7 @@ static size_t numeral_end(const UChar *s, size_t n, size_t j)
 static int skippable(const UChar *s, size_t n, size_t i, int skip_punct, size_t *w);
 
 /* numeral_end() for "第…题", where what emit() drops may sit between the numeral
- * characters when punctuation is stripped ("第1，2题" reads as the "第12题" it
+ * characters when punctuation is stripped ("第十，二题" reads as the "第十二题" it
  * becomes, so that a second normalisation finds nothing left to strip). */
 static size_t numeral_end_c(const UChar *s, size_t n, size_t j, int skip_punct)
 {
@@ -1113,10 +1116,11 @@ static size_t value_parse(const UChar *s, size_t n, size_t i, int unit_start, nd
 			if (is_int && d->ok && d->ipn <= 15) {
 				uint64_t a = 0;
 				unsigned k;
+				size_t e2;
 				ndec t;
 				for (k = 0; k < d->ipn; k++)
 					a = a * 10 + (uint64_t)(d->ip[k] - '0');
-				size_t e2 = cn_parse(s, n, e, a, 0, &t);
+				e2 = cn_parse(s, n, e, a, 0, &t);
 				if (e2 > e) {
 					*d = t;
 					return e2;

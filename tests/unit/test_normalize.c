@@ -393,6 +393,17 @@ TEST(normalize_one_megabyte_text)
 	nd_normalizer_free(z);
 }
 
+TEST(normalize_limits_input_size)
+{
+	nd_normalizer *z = mk(1, 1, 1, 1, 0);
+	const char *out = "x";
+	size_t len = 1;
+	/* refused before a byte is read */
+	CHECK_EQ_INT(nd_normalize_text(z, "abc", ((size_t)64 << 20) + 1, &out, &len, NULL), ND_ELIMIT);
+	CHECK(out == NULL);
+	nd_normalizer_free(z);
+}
+
 TEST(normalize_reuses_its_buffers)
 {
 	nd_normalizer *z = mk(1, 1, 1, 1, 0);
@@ -560,6 +571,9 @@ TEST(features_follow_the_pipeline)
 	FEAT_IS(z, "", "", 0);
 	nd_normalizer_free(z);
 	nd_normalizer_free(raw);
+	z = mk(1, 1, 0, 1, 0); /* numbering kept: then it is a number */
+	FEAT_IS(z, "12、在五十米以内", "12,50", 0);
+	nd_normalizer_free(z);
 }
 
 /* ---------------------------------------------------------------- against ICU */
@@ -672,14 +686,14 @@ static size_t random_text(uint64_t *s, char *buf, size_t cap)
 	return len;
 }
 
-TEST(normalize_is_idempotent_on_random_text)
+static void idempotence(int t2s, size_t cases)
 {
-	nd_normalizer *z = mk(1, 1, 1, 1, 0);
-	nd_normalizer *z2 = mk(1, 1, 1, 1, 0);
+	nd_normalizer *z = mk(1, 1, 1, 1, t2s);
+	nd_normalizer *z2 = mk(1, 1, 1, 1, t2s);
 	uint64_t seed = nd_test_seed(), s = seed;
 	char buf[512], once[2048];
 	size_t k, fails = 0;
-	for (k = 0; k < 20000 && z && z2; k++) {
+	for (k = 0; k < cases && z && z2; k++) {
 		size_t len = random_text(&s, buf, sizeof buf), l1, l2;
 		const char *o1, *o2;
 		if (nd_normalize_text(z, buf, len, &o1, &l1, NULL) != 0 || l1 >= sizeof once) {
@@ -701,6 +715,10 @@ TEST(normalize_is_idempotent_on_random_text)
 	nd_normalizer_free(z);
 	nd_normalizer_free(z2);
 }
+
+TEST(normalize_is_idempotent_on_random_text) { idempotence(0, 20000); }
+
+TEST(normalize_is_idempotent_with_t2s) { idempotence(1, 3000); }
 
 typedef struct {
 	const char *want[4];
