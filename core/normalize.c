@@ -1173,8 +1173,11 @@ static size_t stopword_at(const UChar *s, size_t n, size_t i)
 		for (k = 0; k < sizeof STOP_BEHIND / sizeof STOP_BEHIND[0]; k++)
 			if (s[i - 1] == STOP_BEHIND[k][0] && s[i] == STOP_BEHIND[k][1])
 				return 1;
+	if (i + 1 >= n)
+		return 0;
 	for (k = 0; k < sizeof STOP_AHEAD / sizeof STOP_AHEAD[0]; k++) {
-		if (STOP_AHEAD[k][0] != s[i] || !(m = match_at(s, n, i, STOP_AHEAD[k])))
+		if (STOP_AHEAD[k][0] != c || STOP_AHEAD[k][1] != s[i + 1] ||
+		    !(m = match_at(s, n, i, STOP_AHEAD[k])))
 			continue;
 		/* 一点五 is 1.5, 一点 alone is "a little" */
 		if (STOP_AHEAD[k][1] == u'点' && i + 2 < n &&
@@ -1406,10 +1409,12 @@ static size_t english_at(const UChar *s, size_t n, size_t i, unsigned *neg)
 static size_t negation_at(const UChar *s, size_t n, size_t i, unsigned *neg)
 {
 	size_t k, m;
+	UChar next = i + 1 < n ? s[i + 1] : 0;
 	if (s[i] < 0x80)
 		return english_at(s, n, i, neg);
 	for (k = 0; k < sizeof NEG_WORDS / sizeof NEG_WORDS[0]; k++) {
-		if (NEG_WORDS[k].w[0] != s[i] || !(m = match_at(s, n, i, NEG_WORDS[k].w)))
+		const UChar *w = NEG_WORDS[k].w;
+		if (w[0] != s[i] || (w[1] && w[1] != next) || !(m = match_at(s, n, i, w)))
 			continue;
 		*neg += NEG_WORDS[k].count;
 		return i + m;
