@@ -31,6 +31,7 @@ Deterministic for a given --seed (and the same script version).
 """
 import argparse
 import json
+import signal
 import math
 import random
 import sys
@@ -471,7 +472,7 @@ add("judge", CAT1[1], "驾驶{veh}在{road}上遇到{cond}[时]，{neg}{act}。"
     [("veh", VEH), ("road", ROAD), ("cond", COND), ("neg", NEG, "negation"), ("act", ACT)],
     judge=lambda ix, h: ACT_GOOD[ix[4]] == (ix[3] % 2 == 0),
     topic="复杂条件下的通行规定", short="遇到{cond}要谨慎")
-add("single", CAT4[2], "驾驶{veh}在{road}上{when}[时]遇到{cond}，<下列>哪种做法是正确的？",
+add("single", CAT4[2], "驾驶{veh}在{road}上{when}[时]遇到{cond}，<下列>哪种[做法]是正确的？",
     [("veh", VEH), ("road", ROAD), ("when", WHEN), ("cond", COND)],
     choice=ch_pools(GOOD_ACT, BAD_ACT), topic="恶劣条件下的安全驾驶", short="{cond}，安全第一")
 add("judge", CAT1[1],
@@ -498,6 +499,12 @@ add("judge", CAT1[1], "在距离{place}{d}米以内的路段，驾驶{veh}{neg}{
      ("act", STOPACT)],
     judge=lambda ix, h: (int(DIST[ix[1]]) <= PLACE_REQ[ix[0]]) == (ix[3] % 2 == 1),
     topic="停车规定", short="路口五十米内不停车")
+add("single", CAT4[0], "{day}驾驶{veh}在{road}上遇到{hz}[时]，<下列>[说法]正确的是？",
+    [("day", DAYNIGHT, "swap"), ("veh", VEH), ("road", ROAD), ("hz", HAZARD)],
+    choice=ch_pools(["应当" + g for g in GOOD_ACT] + ["不得" + b for b in BAD_ACT],
+                    ["应当" + b for b in BAD_ACT] + ["可以" + b for b in BAD_ACT] +
+                    ["不得" + g for g in GOOD_ACT[:8]]),
+    topic="危险情况的处置", short="发现危险先减速")
 add("judge", CAT1[1], "驾驶{veh}在{road}上超车时，如果{why}，{neg}从前车的{dir}侧超越。",
     [("veh", VEH), ("road", ROAD), ("why", OVT_REASON), ("neg", NEG, "negation"),
      ("dir", DIRS, "swap")],
@@ -512,7 +519,7 @@ add("judge", CAT4[2], "驾驶{veh}在{road}的{slope}路段{when}[时]，{neg}{s
      ("sa", [a for a, _ in SLOPE_ACT])],
     judge=lambda ix, h: (SLOPE_ACT[ix[5]][1] if ix[2] == 1 or ix[5] != 0 else True) == (ix[4] % 2 == 0),
     topic="坡道驾驶", short="下坡不空挡")
-add("single", CAT1[1], "{day}驾驶机动车在{road}上{scene}[时]，<下列>哪种做法是正确的？",
+add("single", CAT1[1], "{day}驾驶机动车在{road}上{scene}[时]，<下列>哪种[做法]是正确的？",
     [("day", DAYNIGHT, "swap"), ("road", ROAD), ("scene", SCENE + [w for w in WHEN if w not in SCENE])],
     choice=ch_pools(GOOD_ACT, BAD_ACT), topic="安全通行", short="礼让慢行")
 add("judge", CAT1[1], "{day}驾驶机动车在{road}上遇到{cond}[时]，{neg}{sw}危险报警闪光灯。",
@@ -572,7 +579,7 @@ add("judge", CAT1[0], "{per}驾驶{veh}在实习期内，{neg}在{road}上独立
     judge=lambda ix, h: (ix[3] != 0) == (ix[2] % 2 == 0),
     topic="实习期规定", short="实习期上高速要陪同")
 # --- 道路交通事故处理相关规定
-add("single", CAT1[3], "{sn}某驾驶{veh}在{road}上发生{acc}，{when2}，正确的做法是什么？",
+add("single", CAT1[3], "{sn}某驾驶{veh}在{road}上发生<了>{acc}，{when2}，正确的[做法]是什么？",
     [("sn", SURNAME), ("veh", VEH), ("road", ROAD), ("acc", ACC), ("when2", ["没有人员伤亡", "有人员受伤",
                                                             "车辆无法移动", "车辆可以移动"])],
     choice=ch_pools(ACC_GOOD, ACC_BAD), topic="事故现场处置", short="事故后先保护现场")
@@ -605,7 +612,7 @@ add("judge", CAT4[3], "驾驶{veh}在{road}上{spd}行驶中{em}[时]，{neg}{ea
      ("neg", NEG, "negation"), ("ea", EM_GOOD + EM_BAD)],
     judge=lambda ix, h: (ix[5] < len(EM_GOOD)) == (ix[4] % 2 == 0),
     topic="紧急情况避险", short="遇险不慌")
-add("multi", CAT4[0], "{day}驾驶{veh}{when}通过{road}{ctx}[时]，<以下>哪些做法是正确的？",
+add("multi", CAT4[0], "{day}驾驶{veh}{when}通过{road}{ctx}[时]，<以下>哪些[做法]是正确的？",
     [("day", DAYNIGHT, "swap"), ("veh", VEH), ("when", ["", "低速", "跟车", "夜行", "载客", "载货"]),
      ("road", ROAD), ("ctx", ["", "遇行人较多", "遇车辆较多"])],
     choice=ch_multi(M_GOOD, M_BAD), topic="安全行车常识", short="礼让慢行")
@@ -633,7 +640,7 @@ add("multi", CAT1[3], "{sn}某驾驶{veh}在{road}上发生{acc}后，{who}应�
     [("sn", SURNAME), ("veh", VEH), ("road", ROAD), ("acc", ACC),
      ("who", ["驾驶人", "车上人员", "当事人", "随车人员"])],
     choice=ch_multi(ACC_GOOD, ACC_BAD), topic="事故现场处置", short="事故后先保护现场")
-add("multi", CAT4[3], "驾驶{veh}在{road}上以每小时{v}公里的速度行驶时{em}，<下列>哪些做法是正确的？",
+add("multi", CAT4[3], "驾驶{veh}在{road}上以每小时{v}公里的速度行驶时{em}，<下列>哪些[做法]是正确的？",
     [("veh", VEH), ("road", ROAD), ("v", SPEED, "number"), ("em", EMERG)],
     choice=ch_multi(EM_GOOD, EM_BAD), topic="紧急情况避险", short="先稳方向再减速")
 add("multi", CAT4[4], "{sn}某驾驶运载{chem}的{veh}在{road}上发生泄漏[时]，应当采取<以下>哪些措施？",
@@ -656,10 +663,10 @@ add("judge", CAT1[1], "如图所示，{day}驾驶{veh}在{road}上{scene}[时]�
      ("beam", BEAM, "swap")],
     judge=lambda ix, h: (((ix[6] == 0) == (ix[7] == 0)) if ix[1] == 1 else ix[6] == 1) == (ix[5] % 2 == 0),
     image="scene", topic="灯光使用", short="夜间会车用近光")
-add("single", CAT4[2], "如图所示，驾驶{veh}在{road}上遇到这种情况[时]，<下列>哪种做法是正确的？",
+add("single", CAT4[2], "如图所示，驾驶{veh}在{road}上遇到这种情况[时]，<下列>哪种[做法]是正确的？",
     [("img", [str(i) for i in range(300)], "image"), ("veh", VEH), ("road", ROAD)],
     choice=ch_pools(GOOD_ACT, BAD_ACT), image="scene", topic="看图判断", short="看清图中情况")
-add("multi", CAT4[0], "如图所示，驾驶{veh}行至{road}的这个位置[时]，<以下>哪些做法是正确的？",
+add("multi", CAT4[0], "如图所示，驾驶{veh}行至{road}的这个位置[时]，<以下>哪些[做法]是正确的？",
     [("img", [str(i) for i in range(200)], "image"), ("veh", VEH), ("road", ROAD)],
     choice=ch_multi(M_GOOD, M_BAD), image="scene", topic="看图判断", short="看清图中情况")
 # --- image questions (generic stems; the image decides)
@@ -1182,4 +1189,6 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
+    if hasattr(signal, "SIGPIPE"):
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)   # quiet exit under `| head`
     sys.exit(main())

@@ -20,6 +20,7 @@ Exit status: 0, 1 when a --min-*/--max-* threshold is not met, 2 on bad input.
 """
 import argparse
 import json
+import signal
 import sys
 from collections import Counter, defaultdict
 
@@ -427,4 +428,6 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
+    if hasattr(signal, "SIGPIPE"):
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)   # quiet exit under `| head`
     sys.exit(main())
