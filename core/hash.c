@@ -8,10 +8,10 @@
  *   - longer inputs chain their 16-byte blocks through h = (h + mum(block)) * K3,
  *     which is a bijection of h for each block, so the block multiplies do not wait
  *     on each other and only an add and a multiply sit on the critical path;
- *   - the last (or only) 16 bytes, the chain and the length meet in one more mum,
- *     and a bijective xorshift-multiply finaliser spreads the result so that one
- *     flipped input bit flips each output bit with probability ~1/2 (the avalanche
- *     test in tests/unit/test_lexical.c checks this).
+ *   - the last (or only) 16 bytes go through one more mum, which is added to the
+ *     chain; the length is mixed in, and a bijective xorshift-multiply finaliser
+ *     spreads the result so that one flipped input bit flips each output bit with
+ *     probability ~1/2 (the avalanche test in tests/unit/test_lexical.c checks it).
  *
  * Inputs of at most 16 bytes are read without a loop: two overlapping lanes
  * (first and last 8 or 4 bytes, or three single bytes below 4), which together

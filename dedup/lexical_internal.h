@@ -13,8 +13,8 @@
 typedef struct {
 	unsigned char *stream; /* tokens, each followed by 0xFF */
 	size_t stream_cap;
-	size_t *ring; /* start offsets in stream of the last ngram tokens */
-	size_t ring_cap;
+	size_t *tok; /* start of each token in stream, and the stream's end */
+	size_t tok_cap;
 	uint64_t *sh; /* shingle hashes of the last text, in text order, with repeats */
 	size_t sh_cap;
 	size_t nsh;
@@ -61,7 +61,7 @@ typedef struct {
 typedef struct {
 	unsigned k;
 	uint64_t *a, *b;   /* k each */
-	nd_mh_block *blk;  /* k / 8 blocks, the same a, b re-arranged */
+	nd_mh_block *blk;  /* ceil(k / 8) blocks, the same a, b re-arranged (zeros pad the last) */
 } nd_mh_perms;
 
 int nd_mh_perms_init(nd_mh_perms *p, unsigned k, uint64_t seed);

@@ -68,16 +68,19 @@ int nd_mh_perms_init(nd_mh_perms *p, unsigned k, uint64_t seed)
 		p->a[i] = splitmix64(&st);
 		p->b[i] = splitmix64(&st);
 	}
-	for (i = 0; i + 8 <= k; i += 8) {
+	/* k / 8 full blocks, then a last partial one (unused lanes stay zero: the
+	 * SIMD kernel computes them and drops them) */
+	for (i = 0; i < k; i++) {
 		nd_mh_block *bk = &p->blk[i / 8];
-		for (unsigned j = 0; j < 4; j++) {
-			bk->alo_even[j] = (uint32_t)p->a[i + 2 * j];
-			bk->alo_odd[j] = (uint32_t)p->a[i + 2 * j + 1];
-			bk->b_even[j] = p->b[i + 2 * j];
-			bk->b_odd[j] = p->b[i + 2 * j + 1];
+		unsigned lane = i % 8;
+		if (lane & 1) {
+			bk->alo_odd[lane / 2] = (uint32_t)p->a[i];
+			bk->b_odd[lane / 2] = p->b[i];
+		} else {
+			bk->alo_even[lane / 2] = (uint32_t)p->a[i];
+			bk->b_even[lane / 2] = p->b[i];
 		}
-		for (unsigned j = 0; j < 8; j++)
-			bk->ahi[j] = (uint32_t)(p->a[i + j] >> 32);
+		bk->ahi[lane] = (uint32_t)(p->a[i] >> 32);
 	}
 	return 0;
 }

@@ -13,6 +13,7 @@
  * The shift moves each even lane's high half down; the odd lanes' high halves are
  * already in the odd 32-bit positions, so one blend interleaves the two.
  */
+#include <string.h>
 #include "lexical_internal.h"
 
 #if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
@@ -67,15 +68,15 @@ ND_AVX2 void nd_minhash_avx2(const nd_mh_perms *p, const uint32_t *x, size_t n, 
 			m0 = _mm256_min_epu32(m0, hash8(&r0, _mm256_set1_epi32((int)x[j])));
 		_mm256_storeu_si256((__m256i *)(sig + 8 * bi), m0);
 	}
-	/* the last k % 8 permutations, as in the reference */
-	for (unsigned i = (unsigned)(8 * nblk); i < p->k; i++) {
-		uint64_t a = p->a[i], b = p->b[i];
-		uint32_t m = UINT32_MAX;
-		for (j = 0; j < n; j++) {
-			uint32_t v = (uint32_t)((a * x[j] + b) >> 32);
-			m = v < m ? v : m;
-		}
-		sig[i] = m;
+	/* the last k % 8 permutations: one more block, its unused lanes dropped */
+	if (p->k % 8) {
+		uint32_t last[8];
+		mh_regs r0 = load_block(&p->blk[nblk]);
+		__m256i m0 = _mm256_set1_epi32(-1);
+		for (j = 0; j < n; j++)
+			m0 = _mm256_min_epu32(m0, hash8(&r0, _mm256_set1_epi32((int)x[j])));
+		_mm256_storeu_si256((__m256i *)last, m0);
+		memcpy(sig + 8 * nblk, last, (p->k % 8) * sizeof *sig);
 	}
 }
 

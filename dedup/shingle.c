@@ -95,7 +95,7 @@ void nd_shingler_free(nd_shingler *s)
 	if (!s)
 		return;
 	free(s->stream);
-	free(s->ring);
+	free(s->tok);
 	free(s->sh);
 	memset(s, 0, sizeof *s);
 }
@@ -104,33 +104,23 @@ int nd_shingler_run(nd_shingler *s, const char *text, size_t len, unsigned ngram
 {
 	const unsigned char *p = (const unsigned char *)text;
 	unsigned char *out;
+	size_t *tok;
 	size_t i = 0, o = 0, ntok = 0, nsh = 0;
 	int in_run = 0, rc;
 
 	s->nsh = 0;
 	if (len == 0)
 		return 0;
-	/* stream: every byte plus at most one separator per byte; shingles: at most
-	 * one per token, and a token holds at least one byte */
-	if (len > (SIZE_MAX / 2) / sizeof(uint64_t))
+	/* stream: every byte plus at most one separator per byte; tokens and
+	 * shingles: at most one per byte */
+	if (len > (SIZE_MAX / 2) / sizeof(uint64_t) - 1)
 		return nd_seterr(ND_ENOMEM, "text of %zu bytes is too long to shingle", len);
 	if ((rc = grow((void **)&s->stream, &s->stream_cap, 2 * len, 1)) ||
-	    (rc = grow((void **)&s->sh, &s->sh_cap, len, sizeof *s->sh)) ||
-	    (rc = grow((void **)&s->ring, &s->ring_cap, ngram, sizeof *s->ring)))
+	    (rc = grow((void **)&s->tok, &s->tok_cap, len + 1, sizeof *s->tok)) ||
+	    (rc = grow((void **)&s->sh, &s->sh_cap, len, sizeof *s->sh)))
 		return rc;
 	out = s->stream;
-
-/* Token number ntok ends at stream offset o (before its separator): if it completes
- * an n-gram, hash the slice from the start of the n-gram's first token. */
-#define END_TOKEN()                                                                          \
-	do {                                                                                 \
-		ntok++;                                                                      \
-		if (ntok >= ngram) {                                                         \
-			size_t st_ = s->ring[(ntok - ngram) % ngram];                        \
-			s->sh[nsh++] = nd_hash64(out + st_, o - st_, 0);                     \
-		}                                                                            \
-		out[o++] = ND_TOKEN_SEP;                                                     \
-	} while (0)
+	tok = s->tok;
 
 /* n is 1..4: nested tests beat a memcpy call for such short copies */
 #define COPY_CHAR()                                                                          \
@@ -147,6 +137,7 @@ int nd_shingler_run(nd_shingler *s, const char *text, size_t len, unsigned ngram
 		o += n;                                                                      \
 	} while (0)
 
+	/* pass 1: the token stream and where each token starts in it */
 	while (i < len) {
 		uint32_t c;
 		size_t n;
@@ -160,32 +151,41 @@ int nd_shingler_run(nd_shingler *s, const char *text, size_t len, unsigned ngram
 		}
 		if (is_space(c)) {
 			if (in_run) {
-				END_TOKEN();
+				out[o++] = ND_TOKEN_SEP;
 				in_run = 0;
 			}
 		} else if (is_single_token(c)) {
 			if (in_run) {
-				END_TOKEN();
+				out[o++] = ND_TOKEN_SEP;
 				in_run = 0;
 			}
-			s->ring[ntok % ngram] = o;
+			tok[ntok++] = o;
 			COPY_CHAR();
-			END_TOKEN();
+			out[o++] = ND_TOKEN_SEP;
 		} else {
 			if (!in_run) {
-				s->ring[ntok % ngram] = o;
+				tok[ntok++] = o;
 				in_run = 1;
 			}
 			COPY_CHAR();
 		}
 		i += n;
 	}
-	if (in_run)
-		END_TOKEN();
-#undef END_TOKEN
 #undef COPY_CHAR
-	if (ntok > 0 && ntok < ngram) /* too short for one n-gram: the whole text is one */
+	if (in_run)
+		out[o++] = ND_TOKEN_SEP;
+	tok[ntok] = o; /* token k spans [tok[k], tok[k+1] - 1), then its separator */
+
+	/* pass 2: hash the slices. Done apart from pass 1 on purpose: hashing each
+	 * n-gram as soon as its last byte is stored reads 8-byte words over
+	 * single-byte stores still in flight, a failed store-to-load forward that
+	 * cost more than the hashing itself. */
+	if (ntok >= ngram) {
+		for (size_t k = 0; k + ngram <= ntok; k++)
+			s->sh[nsh++] = nd_hash64(out + tok[k], tok[k + ngram] - 1 - tok[k], 0);
+	} else if (ntok > 0) { /* too short for one n-gram: the whole text is one */
 		s->sh[nsh++] = nd_hash64(out, o - 1, 0);
+	}
 	s->nsh = nsh;
 	return 0;
 }
