@@ -1188,9 +1188,19 @@ static size_t stopword_at(const UChar *s, size_t n, size_t i)
 	return 0;
 }
 
+/* Appends d in canonical form ("0" for zero, "0.5", "1000"). */
+static int put_dec(nd_buf *b, const ndec *d)
+{
+	int rc = d->ipn ? nd_buf_append(b, d->ip, d->ipn) : nd_buf_putc(b, '0');
+	if (!rc && d->fpn && !(rc = nd_buf_putc(b, '.')))
+		rc = nd_buf_append(b, d->fp, d->fpn);
+	return rc;
+}
+
+/* Records one number: d, then "/den" for a fraction, then the suffix (% or ‰). */
 static int num_add(nd_normalizer *z, const ndec *d, const char *suffix, const ndec *den)
 {
-	int rc = 0;
+	int rc;
 	size_t start = z->scratch.len;
 	if (!d->ok || (den && !den->ok))
 		return 0;
@@ -1202,27 +1212,9 @@ static int num_add(nd_normalizer *z, const ndec *d, const char *suffix, const nd
 		z->spans = p;
 		z->spans_cap = c;
 	}
-	if (d->ipn)
-		rc = nd_buf_append(&z->scratch, d->ip, d->ipn);
-	else
-		rc = nd_buf_putc(&z->scratch, '0');
-	if (!rc && d->fpn) {
-		rc = nd_buf_putc(&z->scratch, '.');
-		if (!rc)
-			rc = nd_buf_append(&z->scratch, d->fp, d->fpn);
-	}
-	if (!rc && den) {
-		rc = nd_buf_putc(&z->scratch, '/');
-		if (!rc && den->ipn)
-			rc = nd_buf_append(&z->scratch, den->ip, den->ipn);
-		else if (!rc)
-			rc = nd_buf_putc(&z->scratch, '0');
-		if (!rc && den->fpn) {
-			rc = nd_buf_putc(&z->scratch, '.');
-			if (!rc)
-				rc = nd_buf_append(&z->scratch, den->fp, den->fpn);
-		}
-	}
+	rc = put_dec(&z->scratch, d);
+	if (!rc && den && !(rc = nd_buf_putc(&z->scratch, '/')))
+		rc = put_dec(&z->scratch, den);
 	if (!rc && suffix)
 		rc = nd_buf_append(&z->scratch, suffix, strlen(suffix));
 	if (rc)
