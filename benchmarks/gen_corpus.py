@@ -90,6 +90,11 @@ def alt_numeral(s):
     """The other spelling of a number slot value (Arabic <-> Chinese); s if none."""
     if s.isdigit():
         return to_cn(int(s))
+    if s.endswith("%") and s[:-1].isdigit():
+        return "百分之" + to_cn(int(s[:-1]))
+    if s.startswith("百分之"):
+        v = from_cn(s[3:])
+        return "%d%%" % v if v is not None else s
     v = from_cn(s)
     return str(v) if v is not None else s
 
@@ -545,8 +550,8 @@ add("single", CAT1[2], "{sn}某驾驶{veh}在{road}上以每小时{v}公里的�
     [("sn", SURNAME), ("veh", VEH), ("road", ROAD), ("v", SPEED, "number"), ("viol", VIOL_TXT)],
     choice=ch_numeric(FINE, "元罚款", lambda ix, h: 2 + h % 5),
     topic="违法行为的处罚", short="违法必受罚")
-add("judge", CAT1[2], "驾驶{veh}超过规定时速{pct}%以上的，处{x}元罚款。",
-    [("veh", VEH), ("pct", ["10", "20", "30", "50", "70", "100"], "number"), ("x", FINE, "number")],
+add("judge", CAT1[2], "驾驶{veh}超过规定时速{pct}以上的，处{x}元罚款。",
+    [("veh", VEH), ("pct", ["10%", "20%", "30%", "50%", "70%", "100%"], "number"), ("x", FINE, "number")],
     judge=lambda ix, h: (ix[1] >= 3) == (ix[2] >= 4),
     topic="超速处罚", short="超速越多罚越重")
 # --- 驾驶证和机动车管理规定

@@ -98,6 +98,7 @@ FW = ['做法', '说法', '以下', '首先', '的', '了', '时', '应']
 def norm(s, fw=True):
     s = re.sub(r'<[^>]*>', '', s).replace('&nbsp;', '').replace('\\n', '')
     s = unicodedata.normalize('NFKC', s).lower()
+    s = re.sub('百分之([%s]+)' % CN, lambda m: cn2int(m.group(1)) + '%', s)
     s = re.sub(r'^\s*(【[^】]*】|[（(][^）)]*题?[）)]|第\d+题|\d+[、.．])*', '', s)
     s = re.sub(r'[\s\W_]+', '', s)
     for a, b in SYN: s = s.replace(a, b)
