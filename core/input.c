@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <stdint.h>
 #include <unistd.h>
 #include "internal.h"
 #include "input_internal.h"
@@ -77,17 +78,31 @@ static size_t skip_ws(const char *d, size_t n, size_t p)
 }
 
 /* Finds the end of the string starting at d[p] == '"'. Returns the offset after the
- * closing quote, or n when it is unterminated. */
+ * closing quote, or SIZE_MAX when it is unterminated. */
 static size_t skip_string(const char *d, size_t n, size_t p)
 {
-	for (p++; p < n; p++) {
+	/* SWAR: look at 8 bytes at a time for '"' or '\\' (a byte of w equals c when
+	 * w ^ c has a zero byte: (x - 0x01..) & ~x & 0x80.. finds one) */
+	const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+	const uint64_t quotes = 0x2222222222222222ull, slashes = 0x5C5C5C5C5C5C5C5Cull;
+	p++;
+	for (;;) {
+		while (p + 8 <= n) {
+			uint64_t w, q, b;
+			memcpy(&w, d + p, 8);
+			q = w ^ quotes;
+			b = w ^ slashes;
+			if ((((q - ones) & ~q) | ((b - ones) & ~b)) & highs)
+				break;
+			p += 8;
+		}
+		if (p >= n)
+			return SIZE_MAX;
 		char c = d[p];
 		if (c == '"')
 			return p + 1;
-		if (c == '\\')
-			p++;
+		p += c == '\\' ? 2 : 1;
 	}
-	return n;
 }
 
 int nd_scan_value(const char *d, size_t n, size_t p, size_t *end, size_t *err_off, const char **err)
@@ -101,7 +116,7 @@ int nd_scan_value(const char *d, size_t n, size_t p, size_t *end, size_t *err_of
 	char c = d[p];
 	if (c == '"') {
 		size_t e = skip_string(d, n, p);
-		if (e == n && (n == p + 1 || d[n - 1] != '"')) {
+		if (e == SIZE_MAX) {
 			*err_off = p;
 			*err = "unterminated string (truncated JSON?)";
 			return ND_EPARSE;
@@ -126,7 +141,7 @@ int nd_scan_value(const char *d, size_t n, size_t p, size_t *end, size_t *err_of
 		c = d[p];
 		if (c == '"') {
 			size_t e = skip_string(d, n, p);
-			if (e == n) {
+			if (e == SIZE_MAX) {
 				*err_off = p;
 				*err = "unterminated string (truncated JSON?)";
 				return ND_EPARSE;
@@ -250,7 +265,7 @@ static int find_wrapped_array(nd_input *in, size_t p, size_t end, const char *wa
 		if (d[p] != '"')
 			return scan_error(in, ND_EPARSE, p, "expected a member name");
 		size_t ks = p + 1, ke = skip_string(d, end, p);
-		if (ke >= end)
+		if (ke == SIZE_MAX || ke >= end)
 			return scan_error(in, ND_EPARSE, p, "unterminated member name");
 		size_t klen = ke - 1 - ks;
 		p = skip_ws(d, end, ke);

@@ -28,7 +28,7 @@ static const char *const FIELD_NAMES[F_NFIELDS] = {"stem", "options", "answer", 
 static const cJSON *get_key(const cJSON *obj, const char *key)
 {
 	for (const cJSON *c = obj ? obj->child : NULL; c; c = c->next)
-		if (c->string && strcmp(c->string, key) == 0)
+		if (c->string && c->string[0] == key[0] && strcmp(c->string, key) == 0)
 			return c;
 	return NULL;
 }

@@ -372,6 +372,7 @@ TEST(records_bad_inputs_name_the_problem)
 	CHECK_EQ_INT(load_error(TMPF("wrapempty.json", "{\"questions\": []}"), "no records"), ND_EEMPTY);
 	CHECK_EQ_INT(load_error(TMPF("trunc.json", "[{\"question\": \"a\"}, {\"question\": \"b"),
 				"truncated"), ND_EPARSE);
+	CHECK_EQ_INT(load_error(TMPF("escq.json", "[{\"question\": \"abc\\\"}]"), "unterminated string"), ND_EPARSE);
 	CHECK_EQ_INT(load_error(TMPF("comma.json", "[{\"question\": \"a\"},]"), "trailing comma"),
 		     ND_EPARSE);
 	CHECK_EQ_INT(load_error(TMPF("sep.json", "[{\"question\": \"a\"} {\"question\": \"b\"}]"),
