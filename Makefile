@@ -13,17 +13,19 @@ PREFIX  ?= /usr/local
 DESTDIR ?=
 BUILD   ?= build
 CC      ?= cc
+# pkg-config runs when a rule needs the flags (=, not :=), so a first "make" on a
+# fresh machine sees the packages scripts/deps.sh has just installed.
 # where scripts/deps.sh put FAISS's C API (always the top build dir: built once)
 FAISS_C ?= build/faiss-capi
 
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wformat=2 -Wvla -Wno-unused-parameter
 OPT     ?= -O2 -g
-PKGS    := icu-uc icu-i18n icu-io libcjson libcurl
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
-ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) -fPIC -Iinclude -Icore -I$(FAISS_C)/include \
+PKGS    := icu-uc icu-i18n icu-io libcjson libcurl libcrypto
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) -fPIC -Iinclude -Icore -I$(FAISS_C)/include \
               $(PKG_CFLAGS) $(CFLAGS) $(EXTRA_CFLAGS)
-LIBS    := $(FAISS_C)/libfaiss_c.a -lfaiss -lopenblas -llapack $(PKG_LIBS) -lgomp -lstdc++ -lpthread -lm
+LIBS    = $(FAISS_C)/libfaiss_c.a -lfaiss -lopenblas -llapack $(PKG_LIBS) -lgomp -lstdc++ -lpthread -lm
 LDFLAGS_ALL := $(LDFLAGS) $(EXTRA_LDFLAGS)
 
 LIB_SRC  := $(sort $(wildcard core/*.c dedup/*.c embed/*.c validate/*.c))

@@ -132,7 +132,10 @@ int nd_report_write(const nd_result *r, const nd_dataset *ds, const nd_dedup_opt
 	nd_jw_str(&w, in->path);
 	nd_jw_key(&w, "size");
 	nd_jw_uint(&w, in->size);
-	nd_sha256(nd_dataset_data(ds), (size_t)in->size, sha);
+	if ((rc = nd_sha256(nd_dataset_data(ds), (size_t)in->size, sha))) {
+		nd_outfile_abort(f);
+		return rc;
+	}
 	nd_jw_key(&w, "sha256");
 	nd_jw_str(&w, sha);
 	nd_jw_key(&w, "records");

@@ -13,7 +13,7 @@ faiss_dir="$build/faiss-capi"
 stamp="$faiss_dir/libfaiss_c.a"
 
 pkgs=(build-essential pkg-config libicu-dev libcjson-dev libfaiss-dev libopenblas-dev
-      liblapack-dev libcurl4-openssl-dev clang libclang-rt-14-dev python3 dpkg-dev
+      liblapack-dev libcurl4-openssl-dev libssl-dev clang libclang-rt-14-dev python3 dpkg-dev
       valgrind chromium)
 
 missing=()
