@@ -87,7 +87,9 @@ typedef struct {
 	{ ND_LEX_OPTS_VERSION, ND_LEX_MINHASH, 0.9, 3, 128, 0, 0, 0.25, 0.75, 3, 1, 0, 256 }
 
 /* One verified pair: a < b are record indices; sim is the exact Jaccard of their
- * shingle sets (for SimHash too, so the threshold means the same thing). */
+ * shingle sets (for SimHash too, so the threshold means the same thing), rounded
+ * to float. Pairs are selected on the unrounded value, so a pair exactly at the
+ * threshold may carry a sim a float ulp below it (0.9f < 0.9). */
 typedef struct {
 	uint32_t a, b;
 	float sim;
