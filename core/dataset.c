@@ -444,6 +444,7 @@ int nd_dataset_load(nd_dataset **out, const char *path, const nd_load_opts *opts
 		goto fail;
 	free(ds->parts);
 	ds->parts = NULL;
+	nd_input_release_pages(ds->in);
 	*out = ds;
 	return 0;
 fail:

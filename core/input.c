@@ -420,6 +420,14 @@ const nd_input_info *nd_input_info_get(const nd_input *in) { return &in->info; }
 
 const char *nd_input_data(const nd_input *in) { return in->data; }
 
+void nd_input_release_pages(nd_input *in)
+{
+	/* the mapping is read-only and backed by the file: dropped pages are read again
+	 * on the next access (when kept records are written) */
+	if (in->map)
+		madvise(in->map, in->map_len, MADV_DONTNEED);
+}
+
 static int take(nd_input *in, size_t p, nd_span *span)
 {
 	size_t e, err_off;

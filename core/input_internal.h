@@ -12,4 +12,9 @@ void nd_input_where(const char *data, size_t size, size_t off, size_t *line, siz
  * returns ND_EPARSE/ND_ELIMIT with *err_off and a static *err text. */
 int nd_scan_value(const char *d, size_t n, size_t p, size_t *end, size_t *err_off, const char **err);
 
+/* Lets the kernel drop the input's resident pages once every record is parsed, so
+ * a multi-GB input does not count against the process's memory while later stages
+ * run. The data stays readable. */
+void nd_input_release_pages(nd_input *in);
+
 #endif

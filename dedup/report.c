@@ -25,7 +25,7 @@ static void write_params(nd_jw *w, const nd_result *r, const nd_dedup_opts *o)
 		nd_jw_key(w, "rows");
 		nd_jw_uint(w, s->lex.rows);
 		nd_jw_key(w, "bands_rows_source");
-		nd_jw_str(w, o->lex.bands && o->lex.rows ? "given" : "derived: minimises fp_weight*FP area + fn_weight*FN area under the S-curve");
+		nd_jw_str(w, o->lex.bands && o->lex.rows ? "given" : "derived: minimises fp_weight * mean P(candidate) below the threshold + fn_weight * mean P(miss) above it");
 		nd_jw_key(w, "p_candidate_at_threshold");
 		nd_jw_num(w, s->lex.p_at_threshold, 6);
 		nd_jw_key(w, "fp_weight");
