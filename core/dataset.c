@@ -17,6 +17,8 @@
 /* Records per parallel work item: large enough to amortise scheduling, small enough
  * to balance two cores on 10k-record inputs. */
 #define LOAD_GRAIN 512
+/* Records parsed before their input pages are released (see nd_dataset_load). */
+#define LOAD_WINDOW 65536
 
 struct nd_dataset {
 	nd_input *in;
@@ -108,6 +110,17 @@ static int map_range(void *ctx, size_t b, size_t e, unsigned w)
 			ds->parts[i][p] = x.part[p];
 	}
 	return 0;
+}
+
+typedef struct {
+	nd_dataset *ds;
+	size_t base;
+} window_ctx;
+
+static int map_window(void *ctx, size_t b, size_t e, unsigned w)
+{
+	window_ctx *c = ctx;
+	return map_range(c->ds, c->base + b, c->base + e, w);
 }
 
 static int cmp_u64(const void *a, const void *b)
@@ -438,13 +451,19 @@ int nd_dataset_load(nd_dataset **out, const char *path, const nd_load_opts *opts
 	}
 	for (unsigned w = 0; w < ds->workers; w++)
 		ds->arenas[w].block_size = 1 << 20;
-	if ((rc = nd_parallel_for(ds->n, LOAD_GRAIN, ds->workers, map_range, ds)) ||
-	    (rc = detect_constant_parts(ds)) ||
+	/* parse in windows and let the kernel drop each window's input pages after it:
+	 * resident input stays at about one window, whatever the file size */
+	for (size_t b = 0; b < ds->n; b += LOAD_WINDOW) {
+		size_t e = b + LOAD_WINDOW < ds->n ? b + LOAD_WINDOW : ds->n;
+		if ((rc = nd_parallel_for(e - b, LOAD_GRAIN, ds->workers, map_window, &(window_ctx){ds, b})))
+			goto fail;
+		nd_input_release_pages(ds->in, ds->spans[b].offset, ds->spans[e - 1].offset + ds->spans[e - 1].len);
+	}
+	if ((rc = detect_constant_parts(ds)) ||
 	    (rc = nd_parallel_for(ds->n, LOAD_GRAIN, ds->workers, compare_range, ds)))
 		goto fail;
 	free(ds->parts);
 	ds->parts = NULL;
-	nd_input_release_pages(ds->in);
 	*out = ds;
 	return 0;
 fail:

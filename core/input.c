@@ -420,12 +420,16 @@ const nd_input_info *nd_input_info_get(const nd_input *in) { return &in->info; }
 
 const char *nd_input_data(const nd_input *in) { return in->data; }
 
-void nd_input_release_pages(nd_input *in)
+void nd_input_release_pages(nd_input *in, uint64_t begin, uint64_t end)
 {
 	/* the mapping is read-only and backed by the file: dropped pages are read again
-	 * on the next access (when kept records are written) */
-	if (in->map)
-		madvise(in->map, in->map_len, MADV_DONTNEED);
+	 * on the next access (when kept records are written). Only whole pages inside
+	 * [begin, end) are dropped. */
+	long ps = sysconf(_SC_PAGESIZE);
+	uint64_t pg = ps > 0 ? (uint64_t)ps : 4096;
+	uint64_t b = (begin + pg - 1) / pg * pg, e = end / pg * pg;
+	if (in->map && e > b && e <= in->map_len)
+		madvise((char *)in->map + b, (size_t)(e - b), MADV_DONTNEED);
 }
 
 static int take(nd_input *in, size_t p, nd_span *span)

@@ -3,6 +3,7 @@
 #define ND_INPUT_INTERNAL_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include "neardup/records.h"
 
 /* Line and column (1-based, columns in characters) of byte @off. */
@@ -15,6 +16,6 @@ int nd_scan_value(const char *d, size_t n, size_t p, size_t *end, size_t *err_of
 /* Lets the kernel drop the input's resident pages once every record is parsed, so
  * a multi-GB input does not count against the process's memory while later stages
  * run. The data stays readable. */
-void nd_input_release_pages(nd_input *in);
+void nd_input_release_pages(nd_input *in, uint64_t begin, uint64_t end);
 
 #endif
