@@ -651,7 +651,8 @@ int nd_dedup_run(nd_result **out, const nd_dataset *ds, const nd_dedup_opts *o, 
 		i = j;
 	}
 	/* clusters in order of their kept record: stable whatever the component order */
-	qsort(r->clusters, r->nclusters, sizeof *r->clusters, cluster_cmp);
+	if (r->nclusters > 1) /* qsort(NULL, 0) is undefined */
+		qsort(r->clusters, r->nclusters, sizeof *r->clusters, cluster_cmp);
 	for (size_t c = 0; c < r->nclusters; c++) {
 		const nd_cluster *cl = &r->clusters[c];
 		r->stats.giant_clusters += cl->giant;
