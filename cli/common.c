@@ -150,3 +150,22 @@ double nd_cli_now(void)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
 }
+
+static int progress_shown;
+
+void nd_cli_progress(const char *stage)
+{
+	static int tty = -1;
+	if (tty < 0)
+		tty = isatty(STDERR_FILENO) && !getenv("NO_PROGRESS");
+	if (nd_cli_quiet || !tty)
+		return;
+	if (stage) {
+		fprintf(stderr, "\r\033[K%s: %s…", nd_cli_prog, stage);
+		progress_shown = 1;
+	} else if (progress_shown) {
+		fputs("\r\033[K", stderr);
+		progress_shown = 0;
+	}
+	fflush(stderr);
+}

@@ -50,6 +50,10 @@ int nd_cli_interrupt_exit(void);
 /* Closes stdout and checks for write errors (a full disk behind a redirection). */
 int nd_cli_close_stdout(void);
 
+/* On a terminal (and without -q), shows the current stage on one line of stderr,
+ * overwritten by the next; NULL clears it. Nothing when stderr is not a TTY. */
+void nd_cli_progress(const char *stage);
+
 /* Monotonic seconds, for the summary's timings. */
 double nd_cli_now(void);
 

@@ -234,7 +234,10 @@ int main(int argc, char **argv)
 
 	nd_cli_install_signals();
 	double t0 = nd_cli_now();
-	if ((rc = nd_dataset_load(&ds, input, &lo))) {
+	nd_cli_progress("reading and normalising records");
+	rc = nd_dataset_load(&ds, input, &lo);
+	nd_cli_progress(NULL);
+	if (rc) {
 		code = nd_cli_fail(rc);
 		goto out;
 	}
@@ -243,11 +246,15 @@ int main(int argc, char **argv)
 	size_t nn = nd_dataset_notes(ds, &notes);
 	for (size_t i = 0; i < nn; i++)
 		nd_cli_note("%s", notes[i]);
-	if ((rc = nd_dedup_run(&res, ds, &dopts, NULL, 0))) {
+	nd_cli_progress("finding near-duplicates");
+	rc = nd_dedup_run(&res, ds, &dopts, NULL, 0);
+	nd_cli_progress(NULL);
+	if (rc) {
 		code = nd_cli_fail(rc);
 		goto out;
 	}
 	double t1 = nd_cli_now();
+	nd_cli_progress("writing");
 	if (output && (rc = nd_dataset_write(ds, output, nd_result_keep(res)))) {
 		code = nd_cli_fail(rc);
 		goto out;
@@ -266,6 +273,7 @@ int main(int argc, char **argv)
 		code = nd_cli_fail(rc);
 		goto out;
 	}
+	nd_cli_progress(NULL);
 	const nd_dedup_stats *s = nd_result_stats(res);
 	nd_cli_note("%zu records in, %zu kept, %zu removed in %zu clusters (exact pairs %zu, lexical %zu); "
 		    "%zu answer conflicts; %zu variants kept apart (number %zu, negation %zu, options %zu, "
@@ -277,6 +285,7 @@ int main(int argc, char **argv)
 		nd_cli_note("warning: %zu giant clusters (>= %zu members): check the report", s->giant_clusters,
 			    dopts.giant_cluster);
 out:
+	nd_cli_progress(NULL);
 	nd_result_free(res);
 	nd_dataset_free(ds);
 	if (code == EXIT_OK && output && !strcmp(output, "-"))

@@ -43,6 +43,7 @@ typedef struct {
 static int pf_body(void *ctx, size_t b, size_t e, unsigned w)
 {
 	pf_ctx *c = ctx;
+	(void)w;
 	for (size_t i = b; i < e; i++) {
 		if (i >= c->fail_at)
 			return nd_seterr(ND_EPARSE, "failed at item %zu", i);
