@@ -68,9 +68,10 @@ $(BUILD)/libneardup.a: $(LIB_OBJ)
 $(BUILD)/libneardup.so: $(LIB_OBJ)
 	$(CC) -shared -Wl,-soname,libneardup.so.0 -o $@ $^ $(LDFLAGS_ALL) $(LIBS)
 
+VERSION := $(shell sed -n 's/^\#define ND_VERSION_STRING "\(.*\)"/\1/p' include/neardup/common.h)
+
 $(BUILD)/neardup.pc: neardup.pc.in Makefile
-	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(shell sed -n 's/^#define ND_VERSION_STRING "\(.*\)"/\1/p' include/neardup/common.h)|' \
-	    $< > $@
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' $< > $@
 
 $(BUILD)/%: $(BUILD)/obj/cli/%.o $(BUILD)/obj/cli/common.o $(BUILD)/libneardup.a
 	$(CC) -o $@ $^ $(LDFLAGS_ALL) $(LIBS)
@@ -102,6 +103,7 @@ test: deps
 	$(MAKE) werror
 	$(MAKE) check
 	$(MAKE) realdata
+	tests/install.sh
 	ASAN_OPTIONS=detect_leaks=1 $(MAKE) asan
 
 bench: all
@@ -112,19 +114,24 @@ demo: deps
 	$(BUILD)/dedup --threshold 0.9 examples/sample.json -o $(BUILD)/demo-out.json --report $(BUILD)/demo-report.json
 
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include/neardup
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/lib/neardup \
+	  $(DESTDIR)$(PREFIX)/include/neardup
 	install -m 755 $(TOOLS) $(DESTDIR)$(PREFIX)/bin/
 	install -m 644 $(BUILD)/libneardup.a $(DESTDIR)$(PREFIX)/lib/
 	install -m 755 $(BUILD)/libneardup.so $(DESTDIR)$(PREFIX)/lib/libneardup.so.0
 	ln -sf libneardup.so.0 $(DESTDIR)$(PREFIX)/lib/libneardup.so
+	# FAISS's C API (built from Debian's source, not packaged): static users link it
+	install -m 644 $(FAISS_C)/libfaiss_c.a $(DESTDIR)$(PREFIX)/lib/neardup/
 	install -m 644 include/neardup/*.h $(DESTDIR)$(PREFIX)/include/neardup/
-	install -m 644 $(BUILD)/neardup.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' neardup.pc.in \
+	  > $(DESTDIR)$(PREFIX)/lib/pkgconfig/neardup.pc
 
 uninstall:
 	rm -f $(addprefix $(DESTDIR)$(PREFIX)/bin/,$(CLI_TOOLS))
 	rm -f $(DESTDIR)$(PREFIX)/lib/libneardup.a $(DESTDIR)$(PREFIX)/lib/libneardup.so $(DESTDIR)$(PREFIX)/lib/libneardup.so.0
 	rm -rf $(DESTDIR)$(PREFIX)/include/neardup
 	rm -f $(DESTDIR)$(PREFIX)/lib/pkgconfig/neardup.pc
+	rm -rf $(DESTDIR)$(PREFIX)/lib/neardup
 
 clean:
 	rm -rf build/obj build/werror build/asan build/*.a build/*.so build/unit-tests build/neardup.pc $(addprefix build/,$(CLI_TOOLS))
