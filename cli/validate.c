@@ -35,6 +35,7 @@ static void usage(FILE *out)
 "      --json FILE         the validation as JSON (neardup.validation/1)\n"
 "      --html FILE         one self-contained HTML page with plots\n"
 "  -q, --quiet             no notes on stderr\n"
+"      --timings           stage timings on stderr\n"
 "\n"
 "Duplicates:\n"
 "  -t, --threshold T       residual scan threshold (default 0.9, or the report's)\n"
@@ -42,6 +43,7 @@ static void usage(FILE *out)
 "      --probe T           the stricter probe's threshold (default threshold - 0.1)\n"
 "      --no-probe          skip the stricter probe\n"
 "      --no-residual       skip the near-duplicate scan (exact duplicates are still counted)\n"
+"      --max-bucket N      LSH buckets above N members are chained, not paired (default 256)\n"
 "      --threads N         worker threads, 0 = all cores (default 0); output is the same\n"
 "\n"
 "Reading:\n"
@@ -61,7 +63,7 @@ static void usage(FILE *out)
 enum {
 	OPT_TRAIN = 256, OPT_VAL, OPT_TEST, OPT_GATES, OPT_WARN, OPT_FAIL, OPT_STRICT, OPT_BASELINE, OPT_LIST,
 	OPT_JSON, OPT_HTML, OPT_NGRAM, OPT_PROBE, OPT_NO_PROBE, OPT_NO_RESIDUAL, OPT_THREADS, OPT_PRESET,
-	OPT_FIELDS, OPT_RECORDS_KEY, OPT_MAX_EXAMPLES
+	OPT_FIELDS, OPT_RECORDS_KEY, OPT_MAX_EXAMPLES, OPT_MAX_BUCKET, OPT_TIMINGS
 };
 
 static const struct option long_opts[] = {
@@ -87,6 +89,8 @@ static const struct option long_opts[] = {
 	{"fields", required_argument, NULL, OPT_FIELDS},
 	{"records-key", required_argument, NULL, OPT_RECORDS_KEY},
 	{"max-examples", required_argument, NULL, OPT_MAX_EXAMPLES},
+	{"max-bucket", required_argument, NULL, OPT_MAX_BUCKET},
+	{"timings", no_argument, NULL, OPT_TIMINGS},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},
 	{NULL, 0, NULL, 0}};
@@ -143,7 +147,7 @@ int main(int argc, char **argv)
 	const char *overrides[64];
 	nd_level levels[64];
 	size_t n_over = 0;
-	int strict = 0, c, rc, code = EXIT_OK, threshold_given = 0, ngram_given = 0;
+	int strict = 0, c, rc, code = EXIT_OK, threshold_given = 0, ngram_given = 0, max_bucket_given = 0, timings = 0;
 	unsigned long long u;
 	nd_gates *g = NULL;
 	nd_validation *v = NULL;
@@ -207,6 +211,13 @@ int main(int argc, char **argv)
 				return EXIT_USAGE;
 			o.max_examples = (size_t)u;
 			break;
+		case OPT_TIMINGS: timings = 1; break;
+		case OPT_MAX_BUCKET:
+			if (nd_cli_parse_uint("--max-bucket", optarg, 0, 1u << 30, &u))
+				return EXIT_USAGE;
+			o.dedup.lex.max_bucket = (size_t)u;
+			max_bucket_given = 1;
+			break;
 		case 'h':
 			usage(stdout);
 			return nd_cli_close_stdout();
@@ -258,7 +269,7 @@ int main(int argc, char **argv)
 		rc = nd_validate_split(&v, split, &o);
 	} else if (looks_like_report(argv[optind])) {
 		/* the report's own parameters, unless the command line gives some */
-		o.keep_dedup_opts = threshold_given || ngram_given;
+		o.keep_dedup_opts = threshold_given || ngram_given || max_bucket_given;
 		nd_cli_note("%s is a dedup report: checking its input, validating its output", argv[optind]);
 		rc = nd_validate_report(&v, argv[optind], &o);
 	} else {
@@ -272,6 +283,15 @@ int main(int argc, char **argv)
 	if (baseline && (rc = nd_validation_compare(v, baseline))) {
 		code = nd_cli_fail(rc);
 		goto out;
+	}
+	if (timings) {
+		nd_vtimings tm;
+		nd_validation_timings(v, &tm);
+		const nd_dedup_stats *ds = &tm.residual_stats;
+		nd_cli_err("timings: load %.2f s, checks %.2f s, residual %.2f s (signatures %.2f, candidates %.2f, "
+			   "verify %.2f, decide %.2f, cluster %.2f; %zu candidate pairs), probe %.2f s",
+			   tm.load, tm.checks, tm.residual, ds->lex.t_signature, ds->lex.t_candidates, ds->lex.t_verify,
+			   ds->t_decide, ds->t_cluster, ds->lex.candidates, tm.probe);
 	}
 	nd_vstatus st = nd_validation_gate(v, g);
 	if (json && (rc = nd_validation_write_json(v, json))) {

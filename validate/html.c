@@ -109,7 +109,7 @@ int nd_validation_write_html(const nd_validation *v, const char *path)
 			  "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
 			  "<link rel=\"icon\" href=\"data:,\">"
 			  "<title>neardup validate: %s</title>\n<style>\n"
-			  "body{font:14px/1.45 system-ui,sans-serif;margin:24px;color:#222;max-width:1180px}\n"
+			  "body{font:14px/1.45 system-ui,\"Noto Sans CJK SC\",\"Source Han Sans SC\",\"PingFang SC\",\"Microsoft YaHei\",\"WenQuanYi Micro Hei\",sans-serif;margin:24px;color:#222;max-width:1180px}\n"
 			  "h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:22px 0 8px}\n"
 			  ".badge{display:inline-block;padding:2px 10px;border-radius:4px;color:#fff;font-weight:600}\n"
 			  ".fail{background:#c62828}.warn{background:#ef8f00}.pass{background:#2e7d32}.info,.skip{background:#78909c}\n"

@@ -245,3 +245,8 @@ size_t nd_validate_check_defs(nd_vcheck *out, size_t cap)
 	}
 	return VC_COUNT;
 }
+
+void nd_validation_timings(const nd_validation *v, nd_vtimings *out)
+{
+	*out = v->timings;
+}

@@ -320,8 +320,11 @@ int nd_validate_run(nd_validation *v, const nd_vinput *in, const nd_validate_opt
 	lo.threads = o->threads;
 
 	memset(&sc, 0, sizeof sc);
+	double t0 = nd_now();
 	if ((rc = nd_vdata_load(&d, in, &lo)))
 		return rc;
+	double t1 = nd_now();
+	v->timings.load = t1 - t0;
 	const nd_dataset *ds = d.ds;
 	size_t n = nd_dataset_count(ds);
 	nd_preset preset = nd_dataset_preset(ds);
@@ -552,10 +555,13 @@ int nd_validate_run(nd_validation *v, const nd_vinput *in, const nd_validate_opt
 	v->ngram = dopts.lex.ngram;
 	v->method = dopts.lex.method == ND_LEX_SIMHASH ? "simhash" : "minhash";
 	v->probe = -1;
+	double t2 = nd_now();
+	v->timings.checks = t2 - t1;
 	if (o->residual && n > 0) {
 		v->residual_run = 1;
 		if ((rc = nd_dedup_run(&res, ds, &dopts, NULL, 0)))
 			goto out;
+		v->timings.residual_stats = *nd_result_stats(res);
 		if (v->mode == VMODE_SPLIT && !(tl.leak = nd_calloc(n, 1))) {
 			rc = nd_seterr(ND_ENOMEM, "out of memory");
 			goto out;
@@ -617,14 +623,18 @@ int nd_validate_run(nd_validation *v, const nd_vinput *in, const nd_validate_opt
 			nd_dedup_opts popts = dopts;
 			popts.lex.threshold = pt;
 			popts.lex.bands = popts.lex.rows = 0;
+			double t3 = nd_now();
+			v->timings.residual = t3 - t2;
 			if ((rc = nd_dedup_run(&probe, ds, &popts, NULL, 0)))
 				goto out;
+			v->timings.probe = nd_now() - t3;
 			dup_tally pt2 = {0, NULL};
 			tally(v, &d, probe, VC_RESIDUAL_PROBE, 1, &pt2);
 			nd_vc_measure(v, VC_RESIDUAL_PROBE, (double)pt2.residual / (double)n, pt2.residual, n);
 			v->probe = pt;
 			sim_hist(v, probe, pt);
 		} else {
+			v->timings.residual = nd_now() - t2;
 			sim_hist(v, res, dopts.lex.threshold);
 		}
 	}

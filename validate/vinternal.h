@@ -130,6 +130,7 @@ struct nd_validation {
 	size_t n_base_bad;
 	int has_baseline;
 	nd_vstatus overall;
+	nd_vtimings timings;
 };
 
 extern const char *const nd_csize_labels[ND_CSIZE_BINS];

@@ -169,6 +169,15 @@ ND_API size_t nd_validation_checks(const nd_validation *v, const nd_vcheck **che
  * status SKIP). @return the number of checks (call with @cap 0 to size @out). */
 ND_API size_t nd_validate_check_defs(nd_vcheck *out, size_t cap);
 
+/* Seconds spent per stage (not part of any report: they differ run to run). */
+typedef struct {
+	double load, checks, residual, probe;
+	nd_dedup_stats residual_stats; /* of the residual scan (zero when not run) */
+} nd_vtimings;
+
+/*! nd_validation_timings() : the stage timings of @v. */
+ND_API void nd_validation_timings(const nd_validation *v, nd_vtimings *out);
+
 /*! nd_validation_records() : records validated (parse errors included). */
 ND_API size_t nd_validation_records(const nd_validation *v);
 
