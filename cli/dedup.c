@@ -6,6 +6,7 @@
 #include "common.h"
 #include "neardup/dedup.h"
 #include "neardup/records.h"
+#include "neardup/split.h"
 
 static void usage(FILE *out)
 {
@@ -47,6 +48,19 @@ static void usage(FILE *out)
 "      --max-record-bytes N  larger records are an error (default 67108864)\n"
 "      --t2s               fold Traditional Chinese to Simplified before comparing\n"
 "\n"
+"Split into parts after deduplication (docs/split.md):\n"
+"      --split SPEC        e.g. train=0.7,val=0.2,test=0.1 (or =70,=20,=10): one file per\n"
+"                          part; duplicates, variants and near-twins stay in one part;\n"
+"                          stratified by type and category\n"
+"      --out-dir DIR       where the parts go (must not exist, unless --force)\n"
+"      --force             write into an existing DIR\n"
+"      --emit F            same (default: records as read), alpaca or sharegpt\n"
+"                          (LLaMA-Factory, with DIR/dataset_info.json)\n"
+"      --template FILE     prompt template for alpaca/sharegpt (JSON; docs/split.md)\n"
+"      --no-group-variants let variants (near-twins a guard kept apart) be split apart\n"
+"      --split-near T      Jaccard that also keeps records together (default 0.65; 0 off)\n"
+"      --split-seed N      seed of the split (default: --seed)\n"
+"\n"
 "  -h, --help              this help\n"
 "  -V, --version           print the version\n"
 "\n"
@@ -57,7 +71,10 @@ static void usage(FILE *out)
 enum {
 	OPT_REPORT = 256, OPT_REMOVED, OPT_DRY_RUN, OPT_TIMINGS, OPT_METHOD, OPT_NGRAM, OPT_NUM_PERM,
 	OPT_BANDS, OPT_ROWS, OPT_SIMHASH_BITS, OPT_SEED, OPT_THREADS, OPT_NO_GUARD, OPT_KEEP,
-	OPT_ON_CONFLICT, OPT_PRESET, OPT_FIELDS, OPT_RECORDS_KEY, OPT_MAX_RECORD, OPT_T2S
+	OPT_ON_CONFLICT, OPT_PRESET, OPT_FIELDS, OPT_RECORDS_KEY, OPT_MAX_RECORD, OPT_T2S,
+	/* --split (docs/split.md) */
+	OPT_SPLIT, OPT_OUT_DIR, OPT_FORCE, OPT_EMIT, OPT_TEMPLATE, OPT_GROUP_VARIANTS, OPT_NO_GROUP_VARIANTS,
+	OPT_SPLIT_NEAR, OPT_SPLIT_SEED
 };
 
 static const struct option long_opts[] = {
@@ -84,6 +101,16 @@ static const struct option long_opts[] = {
 	{"records-key", required_argument, NULL, OPT_RECORDS_KEY},
 	{"max-record-bytes", required_argument, NULL, OPT_MAX_RECORD},
 	{"t2s", no_argument, NULL, OPT_T2S},
+	/* --split */
+	{"split", required_argument, NULL, OPT_SPLIT},
+	{"out-dir", required_argument, NULL, OPT_OUT_DIR},
+	{"force", no_argument, NULL, OPT_FORCE},
+	{"emit", required_argument, NULL, OPT_EMIT},
+	{"template", required_argument, NULL, OPT_TEMPLATE},
+	{"group-variants", no_argument, NULL, OPT_GROUP_VARIANTS},
+	{"no-group-variants", no_argument, NULL, OPT_NO_GROUP_VARIANTS},
+	{"split-near", required_argument, NULL, OPT_SPLIT_NEAR},
+	{"split-seed", required_argument, NULL, OPT_SPLIT_SEED},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},
 	{NULL, 0, NULL, 0}};
@@ -103,6 +130,12 @@ int main(int argc, char **argv)
 	unsigned long long u;
 	nd_dataset *ds = NULL;
 	nd_result *res = NULL;
+	/* --split */
+	nd_split_opts sopts = ND_SPLIT_OPTS_INIT;
+	nd_split_write_opts swo = ND_SPLIT_WRITE_OPTS_INIT;
+	const char *out_dir = NULL;
+	int split_seed_given = 0;
+	nd_split_plan *plan = NULL;
 
 	nd_cli_prog = "dedup";
 	memset(&info, 0, sizeof info);
@@ -196,6 +229,31 @@ int main(int argc, char **argv)
 			lo.input.max_record_bytes = (size_t)u;
 			break;
 		case OPT_T2S: lo.norm.t2s = 1; break;
+		/* --split */
+		case OPT_SPLIT:
+			if (nd_split_spec_check(optarg) < 0)
+				return nd_cli_usage_error("--split: %s", nd_error_last());
+			sopts.spec = optarg;
+			break;
+		case OPT_OUT_DIR: out_dir = optarg; break;
+		case OPT_FORCE: swo.force = 1; break;
+		case OPT_EMIT:
+			if (nd_emit_parse(&swo.emit, optarg))
+				return nd_cli_usage_error("--emit: %s", nd_error_last());
+			break;
+		case OPT_TEMPLATE: swo.template_path = optarg; break;
+		case OPT_GROUP_VARIANTS: sopts.group_variants = 1; break;
+		case OPT_NO_GROUP_VARIANTS: sopts.group_variants = 0; break;
+		case OPT_SPLIT_NEAR:
+			if (nd_cli_parse_double("--split-near", optarg, 0.0, 1.0, &sopts.near_threshold))
+				return EXIT_USAGE;
+			break;
+		case OPT_SPLIT_SEED:
+			if (nd_cli_parse_uint("--split-seed", optarg, 0, UINT64_MAX, &u))
+				return EXIT_USAGE;
+			sopts.seed = u;
+			split_seed_given = 1;
+			break;
 		case 'h':
 			usage(stdout);
 			return nd_cli_close_stdout();
@@ -218,7 +276,25 @@ int main(int argc, char **argv)
 					  dopts.lex.rows, dopts.lex.num_perm);
 	if (lo.preset == ND_PRESET_FIELDS && !lo.fields)
 		return nd_cli_usage_error("--preset fields needs --fields");
-	if (!output && !dry_run)
+	/* --split: checked before any reading, so a bad command writes nothing */
+	if (!sopts.spec && (out_dir || swo.force || swo.emit != ND_EMIT_SAME || swo.template_path))
+		return nd_cli_usage_error("--out-dir, --force, --emit and --template go with --split");
+	if (sopts.spec) {
+		if (!out_dir && !dry_run)
+			return nd_cli_usage_error("--split needs --out-dir DIR");
+		if (swo.template_path && swo.emit == ND_EMIT_SAME)
+			return nd_cli_usage_error("--template needs --emit alpaca or sharegpt");
+		if (swo.template_path && nd_emit_template_check(swo.template_path))
+			return nd_cli_fail(nd_emit_template_check(swo.template_path));
+		if (out_dir && !dry_run && (rc = nd_split_dir_check(out_dir, swo.force)))
+			return nd_cli_fail(rc);
+		if (!split_seed_given)
+			sopts.seed = dopts.lex.seed;
+		sopts.ngram = dopts.lex.ngram;
+		sopts.guards = dopts.guards;
+		sopts.threads = dopts.lex.threads;
+	}
+	if (!output && !dry_run && !sopts.spec)
 		output = "-";
 	if (dry_run && output)
 		return nd_cli_usage_error("--dry-run writes no records: drop -o or --dry-run");
@@ -253,6 +329,25 @@ int main(int argc, char **argv)
 		code = nd_cli_fail(rc);
 		goto out;
 	}
+	/* --split: the plan first, so that a split error (more parts than groups) writes nothing */
+	if (sopts.spec) {
+		nd_cli_progress("splitting");
+		if ((rc = nd_split_plan_create(&plan, ds, res, &sopts)) ||
+		    (!dry_run && (rc = nd_split_write(plan, ds, out_dir, &swo)))) {
+			code = nd_cli_fail(rc);
+			goto out;
+		}
+		const nd_split_part *parts;
+		size_t np = nd_split_plan_parts(plan, &parts);
+		const nd_split_stats *ss = nd_split_plan_stats(plan);
+		for (size_t k = 0; k < np; k++)
+			nd_cli_note("split: %-8s %6zu records (%zu groups)  ratio %.4f, achieved %.4f", parts[k].name,
+				    parts[k].records, parts[k].groups, parts[k].ratio, parts[k].achieved);
+		nd_cli_note("split: %zu records in %zu groups (largest %zu; joined: %zu variant, %zu conflict, %zu near), "
+			    "%zu strata%s%s", ss->records, ss->groups, ss->largest_group, ss->joined_variant,
+			    ss->joined_conflict, ss->joined_near, ss->strata, dry_run ? "; dry run, nothing written" : "; in ",
+			    dry_run ? "" : out_dir);
+	}
 	double t1 = nd_cli_now();
 	nd_cli_progress("writing");
 	if (output && (rc = nd_dataset_write(ds, output, nd_result_keep(res)))) {
@@ -286,6 +381,7 @@ int main(int argc, char **argv)
 			    dopts.giant_cluster);
 out:
 	nd_cli_progress(NULL);
+	nd_split_plan_free(plan);
 	nd_result_free(res);
 	nd_dataset_free(ds);
 	if (code == EXIT_OK && output && !strcmp(output, "-"))
