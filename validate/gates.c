@@ -92,7 +92,7 @@ int nd_gates_load(nd_gates *g, const char *path)
 	if (rc)
 		return rc;
 	const char *end = NULL;
-	root = cJSON_ParseWithLengthOpts(text, len, &end, 1);
+	root = cJSON_ParseWithLengthOpts(text, len + 1, &end, 1);
 	if (!root) {
 		rc = nd_seterr(ND_EINVAL, "%s: the gates file is not valid JSON (near byte %zu)", path,
 			       end ? (size_t)(end - text) : (size_t)0);
@@ -267,7 +267,7 @@ int nd_validation_compare(nd_validation *v, const char *path)
 	if (rc)
 		return rc;
 	const char *end = NULL;
-	root = cJSON_ParseWithLengthOpts(text, len, &end, 1);
+	root = cJSON_ParseWithLengthOpts(text, len + 1, &end, 1);
 	if (!root) {
 		rc = nd_seterr(ND_EPARSE, "%s: the baseline is not valid JSON (near byte %zu): corrupt or truncated?", path,
 			       end ? (size_t)(end - text) : (size_t)0);

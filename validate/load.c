@@ -165,8 +165,38 @@ static int slow_load(nd_vdata *d, const nd_vinput *in, const nd_load_opts *lo)
 		if ((rc = nd_input_open(&inp[s], d->path[s], &io)))
 			goto out;
 		const char *data = nd_input_data(inp[s]);
+		const nd_input_info *info = nd_input_info_get(inp[s]);
 		nd_span sp;
-		while ((rc = nd_input_next(inp[s], &sp)) == 1) {
+		size_t pos = info->bom ? 3 : 0, line_no = 0;
+		/* JSON Lines: one record per non-blank line, so a broken line is one bad record
+		 * and not the end of the file */
+		for (;;) {
+			if (info->container == ND_CONTAINER_JSONL) {
+				size_t end = pos;
+				rc = 0;
+				while (pos < info->size) {
+					end = pos;
+					while (end < info->size && data[end] != '\n')
+						end++;
+					size_t b = pos, e = end;
+					while (b < e && (data[b] == ' ' || data[b] == '\t' || data[b] == '\r'))
+						b++;
+					while (e > b && (data[e - 1] == ' ' || data[e - 1] == '\t' || data[e - 1] == '\r'))
+						e--;
+					pos = end < info->size ? end + 1 : end;
+					if (e > b) {
+						sp.offset = b;
+						sp.len = e - b;
+						sp.index = line_no++;
+						rc = 1;
+						break;
+					}
+				}
+			} else {
+				rc = nd_input_next(inp[s], &sp);
+			}
+			if (rc != 1)
+				break;
 			d->src_records[s]++;
 			if (s == 0 && in->exclude && sp.index < in->exclude_n && in->exclude[sp.index])
 				continue;
@@ -422,7 +452,7 @@ int nd_vreport_open(nd_vreport *r, const char *rp, nd_dedup_opts *dopts, int tak
 	if ((rc = nd_vslurp(rp, "report", &r->text, &len)))
 		return rc;
 	const char *end = NULL;
-	r->root = cJSON_ParseWithLengthOpts(r->text, len, &end, 1);
+	r->root = cJSON_ParseWithLengthOpts(r->text, len + 1, &end, 1);
 	if (!r->root)
 		return nd_seterr(ND_EPARSE, "%s: the report is not valid JSON (near byte %zu of %zu): corrupt or truncated",
 				 rp, end ? (size_t)(end - r->text) : (size_t)0, len);
