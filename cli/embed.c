@@ -20,7 +20,7 @@ static void usage(FILE *out)
 "  -o, --output FILE       the .npy file (- for stdout, not a terminal)\n"
 "      --pairs FILE        also write the pairs with cosine >= --threshold as JSON Lines\n"
 "                          {\"a\": i, \"b\": j, \"cosine\": x}, sorted by (a, b)\n"
-"      --threshold T       cosine for --pairs, 0 < T <= 1 (default 0.9)\n"
+"      --threshold T       cosine for --pairs, 0 < T <= 1 (default 0.99)\n"
 "      --index M           search for --pairs: auto (default), exact, kmeans\n"
 "  -q, --quiet             no notes or summary on stderr\n"
 "\n"

@@ -228,9 +228,10 @@ static int cache_append(http_ctx *c, const batch *b)
 		nd_buf_free(&w);
 		return nd_seterr(ND_ENOMEM, "out of memory");
 	}
-	ssize_t put = write(c->cache_fd, w.data, w.len);
+	size_t len = w.len;
+	ssize_t put = write(c->cache_fd, w.data, len);
 	nd_buf_free(&w);
-	if (put != (ssize_t)w.len)
+	if (put != (ssize_t)len)
 		return nd_seterr(ND_EIO, "%s: cannot append: %s", c->o->cache_path, put < 0 ? strerror(errno) : "short write");
 	return 0;
 }

@@ -79,17 +79,17 @@ typedef struct {
 	const char *cache_path;  /* on-disk cache (appended after each batch); NULL = none */
 
 	/* similarity search (nd_semantic_pairs) */
-	double threshold;        /* cosine a pair needs; default 0.90 (docs/embed.md) */
+	double threshold;        /* cosine a pair needs; default 0.99 (docs/embed.md) */
 	nd_index_kind index;     /* default ND_INDEX_AUTO */
 	size_t exact_max;        /* AUTO: exact search up to this many vectors; default 20000 */
-	unsigned probe;          /* k-means blocking: blocks per vector; default 2 */
+	unsigned probe;          /* k-means blocking: blocks per vector; default 3 */
 	unsigned centroids;      /* k-means blocking: 0 = sqrt(2 n) (balances assignment
 	                          * and in-block cost) */
 } nd_embed_opts;
 
 #define ND_EMBED_OPTS_INIT                                                                    \
 	{ ND_EMBED_OPTS_VERSION, ND_EMBED_BUILTIN, 0, 256, 1, 1, 3, 20, 40000, 2, NULL, NULL,     \
-	  NULL, NULL, 64, 4, 60000, 6, 500, NULL, 0.90, ND_INDEX_AUTO, 20000, 2, 0 }
+	  NULL, NULL, 64, 4, 60000, 6, 500, NULL, 0.99, ND_INDEX_AUTO, 20000, 3, 0 }
 
 typedef struct {
 	size_t texts;            /* texts asked for */
