@@ -229,6 +229,8 @@ int nd_vectors_check(float *x, size_t n, size_t d)
 		}
 		if (!(s > 0) || !isfinite(s))
 			return nd_seterr(ND_EFORMAT, "vector row %zu (0-based) is %s", i, s > 0 ? "too large" : "all zeros");
+		if (fabs(s - 1.0) <= 1e-6)
+			continue; /* already unit length: left bit for bit (re-reading our own .npy) */
 		float inv = (float)(1.0 / sqrt(s));
 		for (size_t k = 0; k < d; k++)
 			r[k] *= inv;

@@ -58,7 +58,7 @@ typedef struct {
 	unsigned ngram_min, ngram_max; /* character n-grams (code points); default 1..3 */
 	unsigned hash_bits;      /* feature buckets = 2^hash_bits; default 20 */
 	unsigned fit_sample;     /* texts the SVD is fitted on (the rest are projected);
-	                          * default 40000; 0 = all */
+	                          * default 20000; 0 = all */
 	unsigned power_iters;    /* subspace iterations of the randomized SVD; default 2 */
 
 	/* vectors file */
@@ -88,7 +88,7 @@ typedef struct {
 } nd_embed_opts;
 
 #define ND_EMBED_OPTS_INIT                                                                    \
-	{ ND_EMBED_OPTS_VERSION, ND_EMBED_BUILTIN, 0, 256, 1, 1, 3, 20, 40000, 2, NULL, NULL,     \
+	{ ND_EMBED_OPTS_VERSION, ND_EMBED_BUILTIN, 0, 256, 1, 1, 3, 20, 20000, 2, NULL, NULL,     \
 	  NULL, NULL, 64, 4, 60000, 6, 500, NULL, 0.99, ND_INDEX_AUTO, 20000, 3, 0 }
 
 typedef struct {
@@ -163,7 +163,7 @@ ND_API int nd_vectors_read(float **out, size_t *n, size_t *d, const char *path);
 
 /*! nd_vectors_check() :
  * Checks that every row of @x is finite and non-zero, then L2-normalises the rows in
- * place. @return 0 or ND_EFORMAT naming the first bad row ("row 17 (0-based) holds NaN"). */
+ * place (a row whose squared norm is within 1e-6 of 1 is left bit for bit). @return 0 or ND_EFORMAT naming the first bad row ("row 17 (0-based) holds NaN"). */
 ND_API int nd_vectors_check(float *x, size_t n, size_t d);
 
 /*! nd_npy_write() :
