@@ -35,16 +35,66 @@ static int scan_range(void *vctx, size_t begin, size_t end, unsigned worker)
 	return nd_interrupted() ? nd_seterr(ND_EINTR, "interrupted") : 0;
 }
 
-static int cmp_u32(const void *a, const void *b)
+
+/* The value at quantile q of n items counted in hist[0..max] (the lower one of a pair;
+ * the mean of the two middle ones for the median of an even count). */
+static double hist_quantile(const size_t *hist, size_t max, size_t n, double q)
 {
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-	return x < y ? -1 : x > y;
+	size_t want = (size_t)((double)(n - 1) * q), seen = 0, x;
+	for (x = 0; x <= max; x++) {
+		seen += hist[x];
+		if (seen > want)
+			break;
+	}
+	if (q == 0.5 && n % 2 == 0 && seen == want + 1) {
+		size_t y = x + 1;
+		while (y <= max && !hist[y])
+			y++;
+		return 0.5 * ((double)x + (double)y);
+	}
+	return (double)x;
 }
 
-static int cmp_float(const void *a, const void *b)
+/* The k-th smallest of a[0..n) by selection (Hoare partition, middle pivot): O(n) on
+ * average; reorders @a so that a[0..k) <= a[k]. */
+static float kth(float *a, size_t n, size_t k)
 {
-	float x = *(const float *)a, y = *(const float *)b;
-	return x < y ? -1 : x > y;
+	long lo = 0, hi = (long)n - 1, kk = (long)k;
+	while (lo < hi) {
+		float p = a[lo + (hi - lo) / 2];
+		long i = lo, j = hi;
+		while (i <= j) {
+			while (a[i] < p)
+				i++;
+			while (a[j] > p)
+				j--;
+			if (i <= j) {
+				float t = a[i];
+				a[i++] = a[j];
+				a[j--] = t;
+			}
+		}
+		if (kk <= j)
+			hi = j;
+		else if (kk >= i)
+			lo = i;
+		else
+			break;
+	}
+	return a[k];
+}
+
+static double select_median(float *a, size_t n)
+{
+	float hi = kth(a, n, n / 2);
+	if (n % 2)
+		return hi;
+	/* the largest of the lower half */
+	float lo = a[0];
+	for (size_t i = 1; i < n / 2; i++)
+		if (a[i] > lo)
+			lo = a[i];
+	return 0.5 * ((double)lo + hi);
 }
 
 typedef struct {
@@ -236,13 +286,6 @@ static int count_names(nd_validation *v, const nd_vdata *d, int which, nd_vcount
 	return 0;
 }
 
-static double median_u32(uint32_t *x, size_t n)
-{
-	if (!n)
-		return 0;
-	qsort(x, n, sizeof *x, cmp_u32);
-	return n % 2 ? x[n / 2] : 0.5 * ((double)x[n / 2 - 1] + x[n / 2]);
-}
 
 /* Residual, conflicts and leakage from one dedup run over every record. */
 typedef struct {
@@ -310,7 +353,6 @@ int nd_validate_run(nd_validation *v, const nd_vinput *in, const nd_validate_opt
 	nd_result *res = NULL, *probe = NULL;
 	scan_ctx sc;
 	key_row *kr = NULL;
-	uint32_t *tmp = NULL;
 	float *ftmp = NULL;
 	dup_tally tl = {0, NULL};
 	unsigned char *leaked = NULL;
@@ -347,9 +389,8 @@ int nd_validate_run(nd_validation *v, const nd_vinput *in, const nd_validate_opt
 	sc.flags = nd_calloc(n ? n : 1, sizeof *sc.flags);
 	sc.length = nd_calloc(n ? n : 1, sizeof *sc.length);
 	sc.cjk_share = nd_calloc(n ? n : 1, sizeof *sc.cjk_share);
-	tmp = nd_calloc(n ? n : 1, sizeof *tmp);
 	ftmp = nd_calloc(n ? n : 1, sizeof *ftmp);
-	if (!sc.flags || !sc.length || !sc.cjk_share || !tmp || !ftmp) {
+	if (!sc.flags || !sc.length || !sc.cjk_share || !ftmp) {
 		rc = nd_seterr(ND_ENOMEM, "out of memory");
 		goto out;
 	}
@@ -392,26 +433,46 @@ int nd_validate_run(nd_validation *v, const nd_vinput *in, const nd_validate_opt
 	}
 
 	/* length outliers: modified z-score (Iglewicz & Hoaglin): 0.6745 (x - median) / MAD,
-	 * |z| > 3.5; MAD 0 falls back to 1.2533 x the mean absolute deviation */
-	memcpy(tmp, sc.length, n * sizeof *tmp);
-	double med = median_u32(tmp, n);
-	v->len_median = med;
-	v->len_max = n ? tmp[n - 1] : 0;
-	v->len_p95 = n ? tmp[(size_t)((double)(n - 1) * 0.95)] : 0;
-	double p99 = n ? tmp[(size_t)((double)(n - 1) * 0.99)] : 0;
+	 * |z| > 3.5; MAD 0 falls back to 1.2533 x the mean absolute deviation. Lengths are
+	 * small integers: medians and percentiles come from a counting pass, not a sort. */
+	uint32_t maxlen = 0;
 	for (size_t i = 0; i < n; i++)
-		ftmp[i] = (float)fabs((double)sc.length[i] - med);
-	qsort(ftmp, n, sizeof *ftmp, cmp_float);
-	double mad = n ? (n % 2 ? ftmp[n / 2] : 0.5 * ((double)ftmp[n / 2 - 1] + ftmp[n / 2])) : 0;
-	double scale = 0;
-	if (mad > 0) {
-		scale = mad / 0.6745;
-	} else if (n) {
-		double s = 0;
-		for (size_t i = 0; i < n; i++)
-			s += ftmp[i];
-		scale = 1.2533 * s / (double)n;
+		if (sc.length[i] > maxlen)
+			maxlen = sc.length[i];
+	size_t *hist = nd_calloc((size_t)maxlen + 1, sizeof *hist);
+	if (!hist) {
+		rc = nd_seterr(ND_ENOMEM, "out of memory");
+		goto out;
 	}
+	for (size_t i = 0; i < n; i++)
+		hist[sc.length[i]]++;
+	double med = n ? hist_quantile(hist, maxlen, n, 0.5) : 0;
+	v->len_median = med;
+	v->len_max = maxlen;
+	v->len_p95 = n ? hist_quantile(hist, maxlen, n, 0.95) : 0;
+	double p99 = n ? hist_quantile(hist, maxlen, n, 0.99) : 0;
+	/* |x - median| over the same histogram: twice the distance is an integer */
+	size_t *dh = nd_calloc(2 * (size_t)maxlen + 2, sizeof *dh);
+	if (!dh) {
+		free(hist);
+		rc = nd_seterr(ND_ENOMEM, "out of memory");
+		goto out;
+	}
+	double sum_abs = 0;
+	for (uint32_t x = 0; x <= maxlen; x++)
+		if (hist[x]) {
+			double dd = fabs((double)x - med);
+			dh[(size_t)(2 * dd + 0.5)] += hist[x];
+			sum_abs += dd * (double)hist[x];
+		}
+	double mad = n ? hist_quantile(dh, 2 * maxlen + 1, n, 0.5) / 2 : 0;
+	free(hist);
+	free(dh);
+	double scale = 0;
+	if (mad > 0)
+		scale = mad / 0.6745;
+	else if (n)
+		scale = 1.2533 * sum_abs / (double)n;
 	v->len_mad = mad;
 	v->len_bin_width = (size_t)ceil((p99 > 0 ? p99 : 1) / ND_LEN_BINS);
 	if (v->len_bin_width == 0)
@@ -443,8 +504,7 @@ int nd_validate_run(nd_validation *v, const nd_vinput *in, const nd_validate_opt
 	for (size_t i = 0; i < n; i++)
 		if (sc.cjk_share[i] >= 0)
 			ftmp[nl++] = sc.cjk_share[i];
-	qsort(ftmp, nl, sizeof *ftmp, cmp_float);
-	v->cjk_median = nl ? (nl % 2 ? ftmp[nl / 2] : 0.5 * ((double)ftmp[nl / 2 - 1] + ftmp[nl / 2])) : 0;
+	v->cjk_median = nl ? select_median(ftmp, nl) : 0;
 	if (v->cjk_median >= 0.5) {
 		size_t cnt = 0;
 		for (size_t i = 0; i < n; i++)
@@ -684,7 +744,6 @@ out:
 	free(leaked);
 	free(tl.leak);
 	free(kr);
-	free(tmp);
 	free(ftmp);
 	free(sc.flags);
 	free(sc.length);

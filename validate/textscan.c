@@ -84,8 +84,28 @@ static int run_ok(uint32_t c)
 
 #define RUN_MIN 6
 
+/* Mis-decoded text: UTF-8 read as GBK (锟斤拷 is U+FFFD twice; 鈥 锛 銆 鐨 浣犲 are the GBK
+ * readings of the UTF-8 of " ， 、 的 你好), as Latin-1 (â€ Ã© Â) or uninitialised
+ * memory shown as GBK (烫烫烫, 屯屯屯). The loop below looks only where a pattern's first
+ * character is. */
 static const char *const MOJIBAKE[] = {"锟斤拷", "烫烫烫", "屯屯屯", "â€", "Ã©", "Ã¨", "Ã¤", "Ã¶", "Ã¼", "Ã ",
 				       "Â ", "鈥", "锛", "銆", "鐨", "浣犲", NULL};
+
+static int mojibake_lead(uint32_t c)
+{
+	return c == 0x951F || c == 0x70EB || c == 0x5C6F || c == 0xE2 || c == 0xC3 || c == 0xC2 || c == 0x9225 ||
+	       c == 0x951B || c == 0x9286 || c == 0x9428 || c == 0x6D63;
+}
+
+static int mojibake_at(const char *p, size_t left)
+{
+	for (int k = 0; MOJIBAKE[k]; k++) {
+		size_t l = strlen(MOJIBAKE[k]);
+		if (l <= left && !memcmp(p, MOJIBAKE[k], l))
+			return 1;
+	}
+	return 0;
+}
 
 static void mark_opt(vs_scan *r, int k, const char *field, int opt, size_t at, const char *what);
 static void mark(vs_scan *r, int k, const char *field, size_t at, const char *what)
@@ -155,6 +175,8 @@ void nd_vs_text(vs_scan *r, const char *field, int opt, const char *text)
 		}
 		if (c == 0xFFFD)
 			mark_opt(r, VC_MOJIBAKE, field, opt, at, "U+FFFD");
+		else if (mojibake_lead(c) && mojibake_at(text + at, n - at))
+			mark_opt(r, VC_MOJIBAKE, field, opt, at, "pattern");
 		if (is_control(c))
 			mark_opt(r, VC_CONTROL, field, opt, at, "control");
 		if (is_full_punct(c))
@@ -188,13 +210,6 @@ void nd_vs_text(vs_scan *r, const char *field, int opt, const char *text)
 		prev = c;
 		prev_at = at;
 		prev_cjk = cjk;
-	}
-	for (int k = 0; MOJIBAKE[k]; k++) {
-		const char *p = strstr(text, MOJIBAKE[k]);
-		if (p) {
-			mark_opt(r, VC_MOJIBAKE, field, opt, (size_t)(p - text), "pattern");
-			break;
-		}
 	}
 }
 
@@ -353,7 +368,8 @@ void nd_vs_record(vs_scan *r, const nd_record *rec, nd_preset preset, const char
 			mark(r, VC_JUDGE_ANSWER, "answer", 0, "not judge");
 		if (blank(rec->explanation))
 			mark(r, VC_EMPTY_EXPL, "explanation", 0, "blank");
-		if (blank(rec->image) && rec->stem)
+		/* every Chinese word holds 图; the English ones a space */
+		if (blank(rec->image) && rec->stem && (strstr(rec->stem, "图") || strchr(rec->stem, ' ')))
 			for (int k = 0; IMAGE_WORDS[k]; k++) {
 				const char *p = strstr(rec->stem, IMAGE_WORDS[k]);
 				if (p) {
