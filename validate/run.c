@@ -679,7 +679,7 @@ int nd_validate_run(nd_validation *v, const nd_vinput *in, const nd_validate_opt
 		double pt = o->probe > 0 ? o->probe : dopts.lex.threshold - 0.1;
 		if (o->probe == 0 && pt < 0.5)
 			pt = 0.5;
-		if (o->probe >= 0 && pt < dopts.lex.threshold) {
+		if (o->probe >= 0 && pt < dopts.lex.threshold && (o->probe > 0 || n <= ND_VALIDATE_PROBE_AUTO)) {
 			nd_dedup_opts popts = dopts;
 			popts.lex.threshold = pt;
 			popts.lex.bands = popts.lex.rows = 0;

@@ -38,6 +38,10 @@ extern "C" {
 /* More malformed records than this in one validation is ND_EPARSE/ND_EFORMAT. */
 #define ND_VALIDATE_MAX_BAD 100
 
+/* The probe is a second whole dedup pass at a lower threshold (more candidate pairs):
+ * by default it runs up to this many records; above, only when opts.probe > 0. */
+#define ND_VALIDATE_PROBE_AUTO 200000
+
 #define ND_VALIDATE_OPTS_VERSION 1
 typedef struct {
 	unsigned version;      /* ND_VALIDATE_OPTS_VERSION */
@@ -49,7 +53,8 @@ typedef struct {
 	int residual;          /* run the residual near-duplicate scan; default 1 (0 leaves
 	                        * the duplicate checks but residual_exact_rate unmeasured) */
 	double probe;          /* the stricter probe's threshold: > 0 the value, 0 = the
-	                        * threshold minus 0.1 (at least 0.5), < 0 = no probe;
+	                        * threshold minus 0.1 (at least 0.5) for collections of at
+	                        * most ND_VALIDATE_PROBE_AUTO records, < 0 = no probe;
 	                        * default 0 */
 	size_t max_examples;   /* example indices kept per check; default 10 */
 	unsigned threads;      /* 0 = all cores; results do not depend on it */
