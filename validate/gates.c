@@ -26,8 +26,7 @@ void nd_gates_free(nd_gates *g)
 	free(g);
 }
 
-/* Reads a whole small file (gates, baseline, report) into a NUL-terminated buffer. */
-static int slurp(const char *path, const char *what, char **out, size_t *len)
+int nd_vslurp(const char *path, const char *what, char **out, size_t *len)
 {
 	FILE *f = fopen(path, "rb");
 	nd_buf b = {0};
@@ -58,11 +57,6 @@ static int slurp(const char *path, const char *what, char **out, size_t *len)
 	return 0;
 }
 
-int nd_vslurp(const char *path, const char *what, char **out, size_t *len);
-int nd_vslurp(const char *path, const char *what, char **out, size_t *len)
-{
-	return slurp(path, what, out, len);
-}
 
 static int check_level(const char *path, const char *id, const char *lname, int k, const cJSON *x, double *out)
 {
@@ -88,7 +82,7 @@ int nd_gates_load(nd_gates *g, const char *path)
 	size_t len = 0;
 	cJSON *root = NULL;
 	nd_gates ng = *g;
-	int rc = slurp(path, "gates file", &text, &len);
+	int rc = nd_vslurp(path, "gates file", &text, &len);
 	if (rc)
 		return rc;
 	const char *end = NULL;
@@ -263,7 +257,7 @@ int nd_validation_compare(nd_validation *v, const char *path)
 	char *text = NULL;
 	size_t len = 0;
 	cJSON *root = NULL;
-	int rc = slurp(path, "baseline", &text, &len);
+	int rc = nd_vslurp(path, "baseline", &text, &len);
 	if (rc)
 		return rc;
 	const char *end = NULL;

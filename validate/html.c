@@ -6,9 +6,6 @@
 #include <string.h>
 #include "vinternal.h"
 
-int nd_vc_display_order(const nd_validation *v, int *order);
-void nd_vexample_label(const nd_vexample *e, char *buf, size_t n);
-
 static void esc(nd_buf *b, const char *s)
 {
 	for (; s && *s; s++) {

@@ -18,8 +18,6 @@
 #include "sha256.h"
 #include "vload.h"
 
-int nd_vslurp(const char *path, const char *what, char **out, size_t *len);
-
 void nd_vdata_free(nd_vdata *d)
 {
 	if (!d)

@@ -18,7 +18,6 @@ static int severity(nd_vstatus s)
 }
 
 /* check order for display: worst status first, then registry order */
-int nd_vc_display_order(const nd_validation *v, int *order);
 int nd_vc_display_order(const nd_validation *v, int *order)
 {
 	int n = 0;
@@ -37,7 +36,6 @@ static void upper(const char *s, char *out)
 	out[i] = 0;
 }
 
-void nd_vexample_label(const nd_vexample *e, char *buf, size_t n);
 void nd_vexample_label(const nd_vexample *e, char *buf, size_t n)
 {
 	if (e->index == SIZE_MAX)

@@ -154,6 +154,14 @@ typedef struct {
 } nd_vinput;
 int nd_validate_run(nd_validation *v, const nd_vinput *in, const nd_validate_opts *o);
 
+/* Reads a whole small file (gates, baseline, report) into a NUL-terminated malloc'd
+ * buffer; @what names it in the error message. */
+int nd_vslurp(const char *path, const char *what, char **out, size_t *len);
+/* Check order for display: worst status first, then registry order; @return the count. */
+int nd_vc_display_order(const nd_validation *v, int *order);
+/* "#12", "test #3", or "" for an example about the whole collection. */
+void nd_vexample_label(const nd_vexample *e, char *buf, size_t n);
+
 /* Number formatting shared by the writers: "1.25%", "3", "0.95". */
 void nd_vc_format_value(const nd_vcheck *c, double x, char *buf, size_t n);
 
