@@ -81,7 +81,7 @@ static int read_npy(float **out, size_t *n, size_t *d, FILE *f, const char *path
 	else if (!strncmp(v, "'<f2'", 5))
 		f16 = 1;
 	else {
-		const char *e = strchr(v + 1, '\'');
+		const char *e = *v ? strchr(v + 1, '\'') : NULL; /* v may sit on the header's NUL */
 		rc = nd_seterr(ND_EFORMAT, "%s: .npy dtype %.*s is not supported: float32 ('<f4') or float16 ('<f2')",
 			       path, e ? (int)(e - v + 1) : 8, v);
 		goto out;
