@@ -232,8 +232,13 @@ int nd_vectors_check(float *x, size_t n, size_t d)
 		if (fabs(s - 1.0) <= 1e-6)
 			continue; /* already unit length: left bit for bit (re-reading our own .npy) */
 		float inv = (float)(1.0 / sqrt(s));
-		for (size_t k = 0; k < d; k++)
-			r[k] *= inv;
+		if (isfinite(inv)) {
+			for (size_t k = 0; k < d; k++)
+				r[k] *= inv;
+		} else { /* a row of subnormals: 1/norm overflows a float, so scale in double */
+			for (size_t k = 0; k < d; k++)
+				r[k] = (float)(r[k] / sqrt(s));
+		}
 	}
 	return 0;
 }
