@@ -271,7 +271,8 @@ int nd_validation_compare(nd_validation *v, const char *path)
 	const cJSON *records = cJSON_GetObjectItemCaseSensitive(root, "records");
 	const cJSON *checks = cJSON_GetObjectItemCaseSensitive(root, "checks");
 	if (!cJSON_IsString(schema) || strcmp(schema->valuestring, "neardup.validation/1") || !cJSON_IsNumber(records) ||
-	    records->valuedouble < 0 || !cJSON_IsArray(checks)) {
+	    records->valuedouble < 0 || records->valuedouble > 9007199254740992.0 /* 2^53: fits size_t exactly */ ||
+	    !cJSON_IsArray(checks)) {
 		rc = nd_seterr(ND_EFORMAT,
 			       "%s: not a validation report (neardup.validation/1 with records and checks): "
 			       "give --baseline a file written by validate --json",
