@@ -340,7 +340,7 @@ static int compare_range(void *ctx, size_t b, size_t e, unsigned w)
 		nd_buf_free(&text);
 		nd_buf_free(&stem);
 		nd_buf_free(&ans);
-		if (rc == ND_EUTF8)
+		if (rc == ND_EUTF8 || rc == ND_ELIMIT) /* a text over the normalisation limit: say which record */
 			return record_error(ds, rc, i, r->span.offset);
 		return rc;
 	}
