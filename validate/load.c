@@ -241,7 +241,11 @@ static int slow_load(nd_vdata *d, const nd_vinput *in, const nd_load_opts *lo)
 		for (size_t i = 0; i < ng; i++)
 			live += !g[i].dead;
 		if (live == 0) {
-			rc = nd_seterr(ND_EEMPTY, "%s: no record is readable (%zu malformed)", d->display[0], d->nbad);
+			if (d->nbad) /* name the first problem and where it is */
+				rc = nd_seterr(ND_EEMPTY, "%s: no record is readable (%zu malformed; the first: record %zu: %s)",
+					       d->display[d->bad[0].src], d->nbad, d->bad[0].index, d->bad[0].msg);
+			else
+				rc = nd_seterr(ND_EEMPTY, "%s: no record is readable (%zu malformed)", d->display[0], d->nbad);
 			goto out;
 		}
 		if ((rc = write_array(g, ng, &tmp)))
