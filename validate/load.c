@@ -245,7 +245,7 @@ static int slow_load(nd_vdata *d, const nd_vinput *in, const nd_load_opts *lo)
 				rc = nd_seterr(ND_EEMPTY, "%s: no record is readable (%zu malformed; the first: record %zu: %s)",
 					       d->display[d->bad[0].src], d->nbad, d->bad[0].index, d->bad[0].msg);
 			else
-				rc = nd_seterr(ND_EEMPTY, "%s: no record is readable (%zu malformed)", d->display[0], d->nbad);
+				rc = nd_seterr(ND_EEMPTY, "%s: no record is readable", d->display[0]);
 			goto out;
 		}
 		if ((rc = write_array(g, ng, &tmp)))
@@ -298,6 +298,26 @@ out:
 	return rc;
 }
 
+/* An error about a stdin spool names "-", not the temporary file. */
+static int unspool_message(const nd_vdata *d, int rc)
+{
+	if (rc == 0)
+		return 0;
+	for (int s = 0; s < 3; s++) {
+		const char *m = nd_error_last(), *p;
+		if (!d->spool[s] || !(p = strstr(m, d->spool[s])))
+			continue;
+		nd_buf b = {0};
+		nd_buf_append(&b, m, (size_t)(p - m));
+		nd_buf_append(&b, "-", 1);
+		nd_buf_append(&b, p + strlen(d->spool[s]), strlen(p + strlen(d->spool[s])));
+		if (b.data)
+			nd_seterr(rc, "%s", b.data);
+		nd_buf_free(&b);
+	}
+	return rc;
+}
+
 int nd_vdata_load(nd_vdata *d, const nd_vinput *in, const nd_load_opts *lo)
 {
 	int rc;
@@ -314,12 +334,10 @@ int nd_vdata_load(nd_vdata *d, const nd_vinput *in, const nd_load_opts *lo)
 	if (!in->split && !in->exclude) {
 		rc = nd_dataset_load(&d->ds, d->path[0], lo);
 		if (rc == 0 || (rc != ND_EPARSE && rc != ND_EFORMAT && rc != ND_EUTF8))
-			return rc;
-		if (d->spool[0])
-			nd_error_prefix(rc, "-"); /* keep the message naming stdin, not the spool */
+			return unspool_message(d, rc);
 	}
 	rc = slow_load(d, in, lo);
-	return rc;
+	return unspool_message(d, rc);
 }
 
 size_t nd_vdata_orig(const nd_vdata *d, size_t row)

@@ -363,8 +363,10 @@ int nd_validate_run(nd_validation *v, const nd_vinput *in, const nd_validate_opt
 
 	memset(&sc, 0, sizeof sc);
 	double t0 = nd_now();
-	if ((rc = nd_vdata_load(&d, in, &lo)))
+	if ((rc = nd_vdata_load(&d, in, &lo))) {
+		nd_vdata_free(&d);
 		return rc;
+	}
 	double t1 = nd_now();
 	v->timings.load = t1 - t0;
 	const nd_dataset *ds = d.ds;
