@@ -156,7 +156,7 @@ int nd_validation_write_html(const nd_validation *v, const char *path)
 		}
 		bars(&b, "similarity", "similarity of near-duplicate pairs (member to kept record)", labels, v->sim_bins,
 		     ND_SIM_BINS, "#5c6bc0", "Jaccard similarity of shingle sets");
-		bars(&b, "clusters", "residual cluster sizes", nd_csize_labels, v->csize_bins, ND_CSIZE_BINS, "#8d6e63",
+		bars(&b, "clusters", "duplicate clusters at the threshold (sizes)", nd_csize_labels, v->csize_bins, ND_CSIZE_BINS, "#8d6e63",
 		     "records per cluster");
 	}
 	{

@@ -132,7 +132,7 @@ int nd_validation_text(const nd_validation *v, char **out)
 		size_t cl = 0;
 		for (int i = 0; i < ND_CSIZE_BINS; i++)
 			cl += v->csize_bins[i];
-		nd_buf_printf(&b, "  residual clusters at %.3g: %zu\n", v->threshold, cl);
+		nd_buf_printf(&b, "  duplicate clusters at %.3g: %zu\n", v->threshold, cl);
 	}
 	if (v->has_reduction)
 		nd_buf_printf(&b, "  dedup (from the report): %zu -> %zu records, %zu removed in %zu clusters, %zu conflict pairs\n",
