@@ -300,7 +300,8 @@ int nd_vector_pairs(nd_extra_pair **pairs, size_t *npairs, const float *x, size_
 	if (rc)
 		goto out;
 	/* the same pair from several blocks once; decide on the exact value */
-	qsort(keys.v, keys.n, sizeof *keys.v, cmp_u64);
+	if (keys.n) /* qsort(NULL, 0) is undefined */
+		qsort(keys.v, keys.n, sizeof *keys.v, cmp_u64);
 	out = nd_malloc((keys.n ? keys.n : 1) * sizeof *out);
 	if (!out) {
 		rc = nd_seterr(ND_ENOMEM, "semantic pass: out of memory for %zu pairs", keys.n);

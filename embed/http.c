@@ -187,7 +187,8 @@ static int cache_load(cache_t *cc, int fd, const char *path)
 		rc = nd_seterr(ND_EIO, "%s: cannot cut the torn tail: %s", path, strerror(errno));
 		goto out;
 	}
-	qsort(cc->e, cc->n, sizeof *cc->e, cmp_centry);
+	if (cc->n)
+		qsort(cc->e, cc->n, sizeof *cc->e, cmp_centry);
 out:
 	free(data);
 	return rc;
