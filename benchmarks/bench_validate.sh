@@ -25,12 +25,14 @@ echo "corpus: $f ($n records, $(( $(stat -c %s "$f") / 1000000 )) MB)"
 run() {
   local label=$1; shift
   local t=$data/validate-time
-  /usr/bin/time -f '%e %M' -o "$t" "$build/validate" -q --timings "$@" > /dev/null 2> "$data/validate-err" || true
-  read -r wall kb < "$t"
-  printf '%-44s %7.2f s %7.0f MB   %s\n' "$label" "$wall" "$((kb / 1024))" "$(grep -o 'timings: .*' "$data/validate-err" | sed 's/timings: //')"
+  /usr/bin/time -f '%e %U %S %M' -o "$t" "$build/validate" -q --timings "$@" > /dev/null 2> "$data/validate-err" || true
+  read -r wall user sys kb < <(tail -1 "$t")  # "Command exited with non-zero status 1" comes first
+  printf '%-42s wall %6.2f s  cpu %6.2f s  %5d MB\n    %s\n' "$label" "$wall" "$(echo "$user + $sys" | bc)" \
+      "$((kb / 1024))" "$(grep -o 'timings: .*' "$data/validate-err" | sed 's/timings: //')"
 }
-run "raw corpus (default: residual + probe)" "$f" --json "$data/validate-raw.json"
-run "raw corpus, --no-probe" --no-probe "$f"
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg) (wall times stretch with it; cpu = user + sys)"
+run "raw corpus (default: residual scan)" "$f" --json "$data/validate-raw.json"
+run "raw corpus, --max-bucket 32" --max-bucket 32 "$f"
 run "raw corpus, --no-residual (checks only)" --no-residual "$f"
 if [ ! -f "$data/c1m-dedup-report.json" ] || [ "$data/c1m-dedup-report.json" -ot "$f" ]; then
   "$build/dedup" -q "$f" -o "$data/c1m-dedup.jsonl" --report "$data/c1m-dedup-report.json"
