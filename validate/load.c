@@ -441,6 +441,14 @@ out:
 	return rc;
 }
 
+/* A JSON number usable as a size or count: whole, >= 0, exactly representable (so
+ * the cast to size_t is defined). */
+static int count_ok(const cJSON *x)
+{
+	return cJSON_IsNumber(x) && x->valuedouble >= 0 && x->valuedouble <= 9007199254740992.0 &&
+	       x->valuedouble == floor(x->valuedouble);
+}
+
 static int hexok(const char *s)
 {
 	size_t i;
@@ -490,16 +498,18 @@ int nd_vreport_open(nd_vreport *r, const char *rp, nd_dedup_opts *dopts, int tak
 		return rc;
 	if (!hexok(in_sha->valuestring))
 		return nd_seterr(ND_EFORMAT, "%s: input.sha256 is not 64 hex digits", rp);
-	if (in_size->valuedouble < 0 || in_rec->valuedouble < 0 || out_rec->valuedouble < 0)
-		return nd_seterr(ND_EFORMAT, "%s: negative sizes or counts: not a dedup report", rp);
+	const cJSON *rem = member(r->root, "stats.removed"), *ncl = member(r->root, "stats.clusters"),
+		    *ncf = member(r->root, "stats.conflicts.pairs");
+	if (!count_ok(in_size) || !count_ok(in_rec) || !count_ok(out_rec) || !count_ok(rem) ||
+	    (ncl && !count_ok(ncl)) || (ncf && !count_ok(ncf)))
+		return nd_seterr(ND_EFORMAT, "%s: a size or count that is negative, fractional or above 2^53: not a "
+				 "dedup report", rp);
 	r->input_records = (size_t)in_rec->valuedouble;
 	r->output_records = (size_t)out_rec->valuedouble;
 	r->input_size = (uint64_t)in_size->valuedouble;
-	r->removed = (size_t)member(r->root, "stats.removed")->valuedouble;
-	m = member(r->root, "stats.clusters");
-	r->clusters = cJSON_IsNumber(m) ? (size_t)m->valuedouble : (size_t)cJSON_GetArraySize(clusters);
-	m = member(r->root, "stats.conflicts.pairs");
-	r->conflicts = cJSON_IsNumber(m) ? (size_t)m->valuedouble : 0;
+	r->removed = (size_t)rem->valuedouble;
+	r->clusters = ncl ? (size_t)ncl->valuedouble : (size_t)cJSON_GetArraySize(clusters);
+	r->conflicts = ncf ? (size_t)ncf->valuedouble : 0;
 	snprintf(r->sha, sizeof r->sha, "%s", in_sha->valuestring);
 
 	/* the input must be the one the report was made from */
@@ -533,7 +543,7 @@ int nd_vreport_open(nd_vreport *r, const char *rp, nd_dedup_opts *dopts, int tak
 				return nd_seterr(ND_EFORMAT, "%s: a cluster without kept/members: not a dedup report", rp);
 			for (const cJSON *x = mem->child; x; x = x->next) {
 				const cJSON *ix = cJSON_GetObjectItemCaseSensitive(x, "index");
-				if (!cJSON_IsNumber(ix) || ix->valuedouble < 0 || ix->valuedouble >= (double)r->input_records)
+				if (!count_ok(ix) || !count_ok(kept) || ix->valuedouble >= (double)r->input_records)
 					return nd_seterr(ND_EFORMAT, "%s: a cluster member index outside the input", rp);
 				if (dropped || ix->valuedouble != kept->valuedouble)
 					r->exclude[(size_t)ix->valuedouble] = 1;
