@@ -10,7 +10,9 @@
  * Runs nd_lex_pairs at 10k, 100k, 1M texts (up to MAX_N, default 1000000) on
  * THREADS workers (default 0 = all cores), MinHash and then SimHash (k = 3), and
  * prints the stage times and the peak resident set size so far (getrusage),
- * which includes the texts themselves.
+ * which includes the texts themselves. Then builds the shingle-set store of all
+ * MAX_N texts on its own (nd_shingle_sets_build) and times a million Jaccards on
+ * it, the lookups the dedup pipeline makes inside clusters.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -228,8 +230,11 @@ int main(int argc, char **argv)
 	}
 
 	/* 2. the whole pass */
-	printf("\nnd_lex_pairs (threshold 0.9, ngram 3, num_perm 128, %u threads; texts resident %.0f MB):\n",
-	       threads ? threads : nd_cpu_count(), current_rss_mb());
+	{
+		nd_lex_opts o = ND_LEX_OPTS_INIT;
+		printf("\nnd_lex_pairs (threshold %.2f, ngram %u, num_perm %u, %u threads; texts resident %.0f MB):\n",
+		       o.threshold, o.ngram, o.num_perm, threads ? threads : nd_cpu_count(), current_rss_mb());
+	}
 	printf("%9s %4s %4s %7s %10s %9s %9s %8s %8s %8s %8s %9s\n", "texts", "b", "r", "P(t)", "candidates",
 	       "verified", "identical", "sig s", "cand s", "verify s", "total s", "peak MB");
 	for (size_t si = 0; si < sizeof sizes / sizeof *sizes; si++) {
@@ -262,6 +267,38 @@ int main(int argc, char **argv)
 		}
 		if (n == max_n)
 			break;
+	}
+
+	/* 3. the shingle-set store alone */
+	{
+		nd_lex_opts o = ND_LEX_OPTS_INIT;
+		nd_shingle_sets *s = NULL;
+		size_t keys = 0, reps = 1000000;
+		double t0 = nd_now(), dt, sum = 0.0;
+		if (nd_shingle_sets_build(&s, c.t, c.len, c.n, o.ngram, threads)) {
+			fprintf(stderr, "bench-minhash: %s\n", nd_error_last());
+			return 1;
+		}
+		dt = nd_now() - t0;
+		for (size_t i = 0; i < c.n; i++) {
+			size_t k;
+			nd_shingle_sets_get(s, i, &k);
+			keys += k;
+		}
+		/* the store's size from its layout (4 bytes per key, 4 per text): the RSS
+		 * delta would mostly show the heap the lexical pass above left behind */
+		printf("\nnd_shingle_sets_build (ngram %u): %zu texts in %.3f s, %.1f keys each, %.1f MB\n", o.ngram,
+		       c.n, dt, (double)keys / (double)c.n, (4.0 * (double)keys + 4.0 * (double)c.n) / 1048576.0);
+		/* neighbours in a near-duplicate cluster are at most a few records apart */
+		t0 = nd_now();
+		for (size_t k = 0; k < reps; k++) {
+			size_t a = rnd() % c.n;
+			sum += nd_shingle_sets_jaccard(s, a, (a + 1 + rnd() % 16) % c.n);
+		}
+		dt = nd_now() - t0;
+		printf("nd_shingle_sets_jaccard: %.0f ns per pair (mean Jaccard %.3f)\n", dt * 1e9 / (double)reps,
+		       sum / (double)reps);
+		nd_shingle_sets_free(s);
 	}
 	free(c.buf);
 	free((void *)c.t);

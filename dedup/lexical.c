@@ -2,16 +2,26 @@
  *
  *   1. identity   hash every text's bytes; sort (hash, index); texts with equal
  *                 bytes form a group whose first record is its representative.
- *   2. signature  per representative (in parallel): shingles, then either the b
- *                 LSH band keys of its MinHash signature (the signature itself is
- *                 dropped: memory is n*b*8 bytes, not n*num_perm*4) or its SimHash.
- *   3. candidates MinHash: per band (in parallel) bucket the keys and emit pairs;
- *                 SimHash: permuted tables. Then sort + unique.
- *   4. verify     per candidate (in parallel) re-shingle both texts, exact Jaccard.
- *   5. output     verified pairs merged with the identical-text stars, by (a, b).
+ *   2. signature  per representative (in parallel): its shingle set (sorted unique
+ *                 32-bit keys in an nd_shingle_sets store), then from the set the
+ *                 b LSH band keys of its MinHash signature (the signature itself
+ *                 is dropped) or from the shingles its SimHash, and the set's size
+ *                 and 256-bit sketch for step 4.
+ *   3. candidates MinHash: per band (in parallel) bucket the keys; the buckets are
+ *                 kept as runs of members, never expanded into a list of pairs.
+ *                 SimHash: permuted tables, then sort + unique.
+ *   4. verify     MinHash: per bucket (in parallel) enumerate its pairs (all of
+ *                 them, or a big bucket's chain), skip those an earlier band
+ *                 already emitted, and check the rest on the cached sets: size
+ *                 filter, sketch bound, then a merge that gives up as soon as the
+ *                 threshold is out of reach. Only verified pairs are kept: at 1M
+ *                 templated texts that is ~1M of ~30M candidates, whose list and
+ *                 its sort were most of the pass's memory. SimHash: the same check
+ *                 per candidate.
+ *   5. output     verified pairs sorted, merged with the identical-text stars.
  *
- * Every stage writes its results by item index (never in completion order), so
- * the output does not depend on the thread count.
+ * Every stage writes its results by item index, or collects sets of pairs that are
+ * sorted afterwards, so the output does not depend on the thread count.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -20,18 +30,51 @@
 #define ND_NONE UINT32_MAX /* "no group": an empty text (indices stay below, n <= UINT32_MAX) */
 
 /* Parallel grain sizes: large enough that the atomic chunk counter is noise,
- * small enough that 2..8 workers stay balanced on 10k-record inputs. */
+ * small enough that 2..8 workers stay balanced on 10k-record inputs. A bucket
+ * holds up to max_bucket (256) members, i.e. up to 32640 pairs: 64 buckets are
+ * still a small share of a band's work. */
 #define GRAIN_TEXTS 1024
 #define GRAIN_PAIRS 512
+#define GRAIN_RUNS 64
+
+/* Set sizes |A| + |B| below this look their minimum intersection up in a table
+ * filled once per pass (questions hold tens of shingles); longer texts compute it. */
+#define NEED_TABLE 4096
 
 typedef struct {
-	nd_shingler sa, sb;
-	nd_hset ha, hb;
-	uint32_t *keys;
-	size_t keys_cap;
+	nd_kv *v; /* key: a pair of slots (nd_pair_key); idx: the bits of its float Jaccard */
+	size_t n, cap;
+} kvvec;
+
+/* A bucket's members, gathered so that the all-pairs loop reads a few
+ * contiguous kilobytes instead of k rows scattered over the whole table: member x
+ * at row[x * (j + ROW_TAIL)], its band keys 0 .. j-1 then the row's tail. */
+typedef struct {
+	uint64_t *row;
+	size_t cap;
+} gathered;
+
+typedef struct {
 	uint32_t *sig;
-	uint64_t *bk; /* band keys of one record */
+	kvvec found;       /* verified pairs */
+	size_t candidates; /* distinct candidate pairs this worker checked */
+	gathered g;
 } worker;
+
+/* What step 4 needs of a slot, in one row of the table c->row (c->stride words,
+ * a multiple of 8 so a row is whole cache lines: two for b = 9):
+ *   [0, bands)         the band keys (MinHash)
+ *   bands + ROW_BIG    bit e: band e put the slot in a big bucket (e < 64)
+ *   bands + ROW_SIZE   the size of its set
+ *   bands + ROW_KEYS   where its keys are in the store (a pointer)
+ *   bands + ROW_SKETCH the set's sketch (ND_SKETCH_WORDS words)
+ * One row is one or two cache misses per slot and bucket; separate arrays were
+ * five, which cost more than all the arithmetic of step 4. */
+#define ROW_BIG 0
+#define ROW_SIZE 1
+#define ROW_KEYS 2
+#define ROW_SKETCH 3
+#define ROW_TAIL (ROW_SKETCH + ND_SKETCH_WORDS)
 
 typedef struct {
 	const char *const *texts;
@@ -42,21 +85,28 @@ typedef struct {
 	worker *w;
 
 	nd_kv *idkv;           /* n: (hash of the bytes, record) */
-	uint32_t *group;       /* n: representative's slot, or ND_NONE */
+	uint32_t *group;       /* n: representative's slot, or ND_NONE (moves into sets) */
 	uint32_t *reps;        /* m: record of each slot, ascending */
 	size_t m;
 	unsigned char *active; /* m: the representative has at least one token */
+	nd_shingle_sets *sets; /* m sets, one per slot */
+	size_t need[NEED_TABLE];
 
 	nd_mh_perms perms;
 	nd_minhash_fn minhash;
-	uint64_t *bandkeys;    /* bands * m, band-major: band j of slot s at [j*m + s] */
+	uint64_t *row;         /* m rows, see ROW_*; bucketing reads a band's keys with
+	                        * a stride, which costs less than the misses a separate
+	                        * band-major array gave step 4 */
+	size_t stride;
 	uint64_t *fps;         /* m SimHash fingerprints */
 
-	nd_u64vec *band_out;   /* per band */
-	size_t *band_big;      /* per band */
+	nd_lsh_runs *runs;     /* per band */
+	size_t *run_base;      /* bands + 1: global index of each band's first run */
+	uint32_t *rank;        /* m * bands, record-major: a slot's position in its big
+	                        * bucket, ND_NONE elsewhere; NULL when no band has one */
 	nd_kv **band_buf;      /* per worker */
 
-	const uint64_t *cand;
+	const uint64_t *cand;  /* SimHash */
 	float *sim;            /* per candidate: Jaccard, or -1 below the threshold */
 } lex_ctx;
 
@@ -70,6 +120,25 @@ static const char *text_of(const lex_ctx *c, size_t i, size_t *len)
 static int check_interrupt(void)
 {
 	return nd_interrupted() ? nd_seterr(ND_EINTR, "interrupted") : 0;
+}
+
+static inline uint64_t *row_of(const lex_ctx *c, size_t s) { return c->row + s * c->stride; }
+
+static int kvvec_push(kvvec *v, uint64_t key, float sim)
+{
+	if (v->n == v->cap) {
+		size_t cap = v->cap ? 2 * v->cap : 1024;
+		nd_kv *p = nd_reallocarray(v->v, cap, sizeof *p);
+		if (!p)
+			return nd_seterr(ND_ENOMEM, "out of memory for %zu verified pairs", cap);
+		v->v = p;
+		v->cap = cap;
+	}
+	v->v[v->n].key = key;
+	memcpy(&v->v[v->n].idx, &sim, sizeof sim); /* float and uint32_t are both 32 bits */
+	v->v[v->n].pad_ = 0;
+	v->n++;
+	return 0;
 }
 
 /* ---- 1. identity ------------------------------------------------------------- */
@@ -176,77 +245,265 @@ cleanup:
 
 /* ---- 2. signatures -------------------------------------------------------------- */
 
-static int ensure_keys(worker *w, size_t n)
-{
-	if (n <= w->keys_cap)
-		return 0;
-	uint32_t *p = nd_reallocarray(w->keys, n, sizeof *p);
-	if (!p)
-		return nd_seterr(ND_ENOMEM, "out of memory for %zu shingle keys", n);
-	w->keys = p;
-	w->keys_cap = n;
-	return 0;
-}
-
-static int sign_texts(void *ctx, size_t begin, size_t end, unsigned wk)
+/* nd_set_fn: called for each representative's set as soon as it is built, while
+ * its keys and shingles are still in cache. */
+static int sign_set(void *ctx, size_t s, const nd_shingler *sh, const uint32_t *keys, size_t nkeys, unsigned wk)
 {
 	lex_ctx *c = ctx;
 	worker *w = &c->w[wk];
-	int rc;
-	if ((rc = check_interrupt()))
-		return rc;
+	uint64_t *row = row_of(c, s), *tail = row + c->bands;
+
+	c->active[s] = nkeys > 0;
+	tail[ROW_BIG] = 0;
+	tail[ROW_SIZE] = nkeys;
+	tail[ROW_KEYS] = 0; /* the block moves when it is done: see locate_keys */
+	nd_sketch_of(keys, nkeys, tail + ROW_SKETCH);
+	if (!nkeys)
+		return 0;
+	if (c->o.method == ND_LEX_SIMHASH) {
+		/* SimHash weighs every occurrence of the 64-bit shingles, not the set */
+		c->fps[s] = nd_simhash(sh->sh, sh->nsh);
+		return 0;
+	}
+	c->minhash(&c->perms, keys, nkeys, w->sig);
+	nd_band_keys(w->sig, c->bands, c->rows, row);
+	return 0;
+}
+
+/* Each row learns where its set's keys ended up: a block's keys move into their
+ * exact-size array when the block is done, after sign_set has seen them. */
+static int locate_keys(void *ctx, size_t begin, size_t end, unsigned wk)
+{
+	lex_ctx *c = ctx;
 	for (size_t s = begin; s < end; s++) {
-		size_t len, nsh;
-		uint32_t rec = c->reps[s];
-		const char *t = text_of(c, rec, &len);
-		if ((rc = nd_shingler_run(&w->sa, t, len, c->o.ngram)))
-			return nd_error_prefix(rc, "text %u", rec);
-		nsh = w->sa.nsh;
-		c->active[s] = nsh > 0;
-		if (!nsh)
-			continue;
-		if (c->o.method == ND_LEX_SIMHASH) {
-			c->fps[s] = nd_simhash(w->sa.sh, nsh);
-			continue;
-		}
-		if ((rc = ensure_keys(w, nsh)))
-			return rc;
-		for (size_t k = 0; k < nsh; k++)
-			w->keys[k] = nd_mh_key(w->sa.sh[k]);
-		c->minhash(&c->perms, w->keys, nsh, w->sig);
-		nd_band_keys(w->sig, c->bands, c->rows, w->bk);
-		for (unsigned j = 0; j < c->bands; j++)
-			c->bandkeys[(size_t)j * c->m + s] = w->bk[j];
+		size_t n;
+		row_of(c, s)[c->bands + ROW_KEYS] = (uintptr_t)nd_sets_keys(c->sets, s, &n);
 	}
 	return 0;
 }
 
-/* ---- 3. candidates -------------------------------------------------------------- */
+/* ---- the exact check -------------------------------------------------------------- */
 
-static int band_pairs(void *ctx, size_t begin, size_t end, unsigned wk)
+/* The merge behind similar()'s filters, out of line: only the ~3% of candidates
+ * the filters leave get here. */
+static int merge_check(const uint64_t *ta, const uint64_t *tb, size_t need, float *sim)
+{
+	size_t na = ta[ROW_SIZE], nb = tb[ROW_SIZE], inter;
+	inter = nd_inter_at_least((const uint32_t *)(uintptr_t)ta[ROW_KEYS], na,
+				  (const uint32_t *)(uintptr_t)tb[ROW_KEYS], nb, need);
+	if (inter < need)
+		return 0;
+	*sim = (float)((double)inter / (double)(na + nb - inter));
+	return 1;
+}
+
+/* The exact test on two slots' row tails (ROW_*): 1 when they reach the
+ * threshold, with their Jaccard in *sim. The same decision as computing
+ * (double)|A n B| / |A u B| >= t for every pair, only cheaper:
+ * nd_jaccard_min_inter turns the test into "|A n B| >= need", and each filter is
+ * an upper bound on |A n B|. */
+static inline int similar(const lex_ctx *c, const uint64_t *ta, const uint64_t *tb, float *sim)
+{
+	size_t na = ta[ROW_SIZE], nb = tb[ROW_SIZE], sum = na + nb, need;
+
+	need = sum < NEED_TABLE ? c->need[sum] : nd_jaccard_min_inter(sum, c->o.threshold);
+	/* size filter: |A n B| <= min(|A|, |B|) (need SIZE_MAX: nothing passes) */
+	if (need > na || need > nb)
+		return 0;
+	/* sketch filter: at 1M templated texts it leaves ~3% of the candidates */
+	if (na - nd_sketch_missing(ta + ROW_SKETCH, tb + ROW_SKETCH) < need ||
+	    nb - nd_sketch_missing(tb + ROW_SKETCH, ta + ROW_SKETCH) < need)
+		return 0;
+	return merge_check(ta, tb, need, sim);
+}
+
+/* ---- 3. candidates: the buckets of every band ------------------------------------ */
+
+static int bucket_bands(void *ctx, size_t begin, size_t end, unsigned wk)
 {
 	lex_ctx *c = ctx;
 	int rc;
 	for (size_t j = begin; j < end; j++) {
 		if ((rc = check_interrupt()))
 			return rc;
-		if ((rc = nd_lsh_band_pairs(c->bandkeys + j * c->m, c->reps, c->active, c->m,
-					    c->o.max_bucket, c->band_buf[wk], &c->band_out[j],
-					    &c->band_big[j])))
+		if ((rc = nd_lsh_band_buckets(c->row + j, c->stride, c->active, c->m, c->band_buf[wk],
+					      &c->runs[j])))
 			return rc;
 	}
 	return 0;
 }
 
-static int minhash_candidates(lex_ctx *c, nd_u64vec *cand, size_t *big)
+/* A big bucket emits the chain of its members: the dedup of step 4 needs to know
+ * which bands put a slot in one, and where in the chain. Big buckets are rare (a
+ * few hundred at 1M texts), so the rank array exists only when there is one. */
+static int rank_big_buckets(lex_ctx *c, size_t *big)
+{
+	for (size_t j = 0; j < c->bands; j++) {
+		const nd_lsh_runs *r = &c->runs[j];
+		for (size_t k = 0; k < r->nrun; k++) {
+			size_t lo = r->start[k], hi = r->start[k + 1];
+			if (hi - lo <= c->o.max_bucket)
+				continue;
+			(*big)++;
+			if (!c->rank) {
+				if (!(c->rank = nd_malloc(c->m * c->bands * sizeof *c->rank)))
+					return nd_seterr(ND_ENOMEM, "out of memory for LSH chains");
+				memset(c->rank, 0xFF, c->m * c->bands * sizeof *c->rank); /* ND_NONE */
+			}
+			for (size_t x = lo; x < hi; x++) {
+				uint32_t s = r->item[x];
+				c->rank[(size_t)s * c->bands + j] = (uint32_t)(x - lo);
+				if (j < 64)
+					row_of(c, s)[c->bands + ROW_BIG] |= (uint64_t)1 << j;
+			}
+		}
+	}
+	return 0;
+}
+
+/* ---- 4. verification -------------------------------------------------------------- */
+
+/* 1 when band j's pair (a, b), a < b, was already emitted by an earlier band
+ * (their band keys ka[0 .. j), kb[0 .. j), a's big-bucket bits @big): they
+ * share that band's key, and it was a small bucket or they are neighbours in its
+ * chain. Each distinct candidate is thus checked exactly once, in the first band
+ * that emits it, whichever worker gets which bucket. */
+static inline int emitted_before(const lex_ctx *c, size_t j, const uint64_t *ka, const uint64_t *kb,
+				 uint64_t big, uint32_t a, uint32_t b)
+{
+	for (size_t e = 0; e < j; e++) {
+		if (ka[e] != kb[e])
+			continue;
+		/* the same bucket for both, so a's bit says it for b too; bands past
+		 * 64 have no bit and ask the ranks (which exist if any bucket is big) */
+		if (!c->rank || (e < 64 && !((big >> e) & 1)))
+			return 1;
+		uint32_t ra = c->rank[(size_t)a * c->bands + e], rb = c->rank[(size_t)b * c->bands + e];
+		if (ra == ND_NONE || rb == ra + 1)
+			return 1;
+	}
+	return 0;
+}
+
+/* A chain link (a, b) of band j's big bucket, read straight from the table:
+ * chains are few, unlike bucket pairs. */
+static int check_link(lex_ctx *c, worker *w, size_t j, uint32_t a, uint32_t b)
+{
+	const uint64_t *ra = row_of(c, a), *rb = row_of(c, b);
+	float sim;
+	if (emitted_before(c, j, ra, rb, ra[c->bands + ROW_BIG], a, b))
+		return 0;
+	w->candidates++;
+	if (!similar(c, ra + c->bands, rb + c->bands, &sim))
+		return 0;
+	return kvvec_push(&w->found, nd_pair_key(a, b), sim);
+}
+
+/* How far ahead the gather prefetches: enough rows in flight to cover a miss to
+ * memory (~100 ns) at a few ns per row copied. */
+#define PREFETCH_AHEAD 8
+
+/* All pairs of a small bucket of band j: it[0 .. k), ascending slots. */
+static int check_bucket(lex_ctx *c, worker *w, size_t j, const uint32_t *it, size_t k)
+{
+	gathered *g = &w->g;
+	size_t lw = j + ROW_TAIL; /* words per gathered row */
+	int rc;
+
+	if (k * lw > g->cap) {
+		free(g->row);
+		g->cap = 0;
+		if (!(g->row = nd_malloc(k * lw * sizeof *g->row)))
+			return nd_seterr(ND_ENOMEM, "out of memory for a bucket of %zu texts", k);
+		g->cap = k * lw;
+	}
+	for (size_t x = 0; x < k; x++) {
+		const uint64_t *row = row_of(c, it[x]);
+		uint64_t *dst = g->row + x * lw;
+		if (x + PREFETCH_AHEAD < k) {
+			const uint64_t *next = row_of(c, it[x + PREFETCH_AHEAD]);
+			__builtin_prefetch(next);
+			__builtin_prefetch(next + c->stride - 1);
+		}
+		/* loops, not memcpy: a libc call per row cost more than the copy */
+		for (size_t e = 0; e < j; e++)
+			dst[e] = row[e];
+		for (size_t e = 0; e < ROW_TAIL; e++)
+			dst[j + e] = row[c->bands + e];
+	}
+	for (size_t x = 0; x + 1 < k; x++) {
+		const uint64_t *gx = g->row + x * lw;
+		if ((x & 1023) == 1023 && (rc = check_interrupt()))
+			return rc;
+		for (size_t y = x + 1; y < k; y++) {
+			const uint64_t *gy = g->row + y * lw;
+			unsigned same = 0;
+			float sim;
+			/* any earlier band with the same key? (no early exit, so the compiler
+			 * can compare whole vectors) then the exact test */
+			for (size_t e = 0; e < j; e++)
+				same |= gx[e] == gy[e];
+			if (same && emitted_before(c, j, gx, gy, gx[j + ROW_BIG], it[x], it[y]))
+				continue;
+			w->candidates++;
+			if (!similar(c, gx + j, gy + j, &sim))
+				continue;
+			if ((rc = kvvec_push(&w->found, nd_pair_key(it[x], it[y]), sim)))
+				return rc;
+		}
+	}
+	return 0;
+}
+
+static int verify_runs(void *ctx, size_t begin, size_t end, unsigned wk)
+{
+	lex_ctx *c = ctx;
+	worker *w = &c->w[wk];
+	size_t j = 0;
+	int rc;
+	if ((rc = check_interrupt()))
+		return rc;
+	for (size_t r = begin; r < end; r++) {
+		while (c->run_base[j + 1] <= r)
+			j++;
+		const nd_lsh_runs *R = &c->runs[j];
+		size_t lo = R->start[r - c->run_base[j]], k = R->start[r - c->run_base[j] + 1] - lo;
+		const uint32_t *it = R->item + lo;
+		/* most buckets are a handful of texts, too few to prefetch within: ask
+		 * for the next bucket's rows while this one is checked */
+		if (r + 1 < c->run_base[j + 1]) {
+			size_t nlo = R->start[r - c->run_base[j] + 1], nk = R->start[r - c->run_base[j] + 2] - nlo;
+			for (size_t x = 0; x < nk && x < PREFETCH_AHEAD; x++) {
+				const uint64_t *next = row_of(c, R->item[nlo + x]);
+				__builtin_prefetch(next);
+				__builtin_prefetch(next + c->stride - 1);
+			}
+		}
+		if (k <= c->o.max_bucket) {
+			if ((rc = check_bucket(c, w, j, it, k)))
+				return rc;
+		} else {
+			/* a chain keeps every member connected to the rest of its bucket at
+			 * k-1 pairs instead of k(k-1)/2; see nd_lex_pairs in lexical.h */
+			for (size_t x = 0; x + 1 < k; x++)
+				if ((rc = check_link(c, w, j, it[x], it[x + 1])))
+					return rc;
+		}
+	}
+	return 0;
+}
+
+/* Steps 3 and 4 for MinHash: the verified pairs, unsorted, in the workers' lists. */
+static int minhash_pairs(lex_ctx *c, nd_lex_stats *st)
 {
 	unsigned nw = c->nworkers < c->bands ? c->nworkers : c->bands, j;
+	double t0 = nd_now();
 	int rc = 0;
 
-	c->band_out = nd_calloc(c->bands, sizeof *c->band_out);
-	c->band_big = nd_calloc(c->bands, sizeof *c->band_big);
+	c->runs = nd_calloc(c->bands, sizeof *c->runs);
+	c->run_base = nd_calloc(c->bands + 1, sizeof *c->run_base);
 	c->band_buf = nd_calloc(nw, sizeof *c->band_buf);
-	if (!c->band_out || !c->band_big || !c->band_buf) {
+	if (!c->runs || !c->run_base || !c->band_buf) {
 		rc = nd_seterr(ND_ENOMEM, "out of memory for LSH bands");
 		goto cleanup;
 	}
@@ -255,60 +512,103 @@ static int minhash_candidates(lex_ctx *c, nd_u64vec *cand, size_t *big)
 			rc = nd_seterr(ND_ENOMEM, "out of memory bucketing %zu texts", c->m);
 			goto cleanup;
 		}
-	if ((rc = nd_parallel_for(c->bands, 1, nw, band_pairs, c)))
+	if ((rc = nd_parallel_for(c->bands, 1, nw, bucket_bands, c)))
 		goto cleanup;
-	for (j = 0; j < c->bands; j++) {
-		if ((rc = nd_u64vec_append(cand, c->band_out[j].v, c->band_out[j].n)))
-			goto cleanup;
-		nd_u64vec_free(&c->band_out[j]);
-		*big += c->band_big[j];
+	for (j = 0; j < nw; j++) {
+		free(c->band_buf[j]);
+		c->band_buf[j] = NULL;
 	}
+	for (j = 0; j < c->bands; j++)
+		c->run_base[j + 1] = c->run_base[j] + c->runs[j].nrun;
+	if ((rc = rank_big_buckets(c, &st->big_buckets)))
+		goto cleanup;
+	st->t_candidates = nd_now() - t0;
+
+	t0 = nd_now();
+	if ((rc = nd_parallel_for(c->run_base[c->bands], GRAIN_RUNS, c->nworkers, verify_runs, c)))
+		goto cleanup;
+	for (j = 0; j < c->nworkers; j++)
+		st->candidates += c->w[j].candidates;
+	st->t_verify = nd_now() - t0;
 cleanup:
-	if (c->band_out)
+	if (c->runs)
 		for (j = 0; j < c->bands; j++)
-			nd_u64vec_free(&c->band_out[j]);
+			nd_lsh_runs_free(&c->runs[j]);
 	if (c->band_buf)
 		for (j = 0; j < nw; j++)
 			free(c->band_buf[j]);
-	free(c->band_out);
+	free(c->runs);
+	free(c->run_base);
+	free(c->rank);
 	free(c->band_buf);
-	free(c->band_big);
-	c->band_out = NULL;
+	c->runs = NULL;
+	c->run_base = NULL;
+	c->rank = NULL;
 	c->band_buf = NULL;
-	c->band_big = NULL;
 	return rc;
 }
 
-/* ---- 4. verification ------------------------------------------------------------ */
-
-static int verify_pairs(void *ctx, size_t begin, size_t end, unsigned wk)
+static int verify_cands(void *ctx, size_t begin, size_t end, unsigned wk)
 {
 	lex_ctx *c = ctx;
-	worker *w = &c->w[wk];
-	uint32_t cached = ND_NONE;
+	const uint32_t *slot = c->sets->slot;
 	int rc;
 	if ((rc = check_interrupt()))
 		return rc;
-	/* candidates are sorted by a: the set of a is built once per run of a */
 	for (size_t k = begin; k < end; k++) {
-		uint32_t a = (uint32_t)(c->cand[k] >> 32), b = (uint32_t)c->cand[k];
-		size_t len;
-		const char *t;
-		double j;
-		if (a != cached) {
-			t = text_of(c, a, &len);
-			if ((rc = nd_shingler_run(&w->sa, t, len, c->o.ngram)) ||
-			    (rc = nd_hset_build(&w->ha, w->sa.sh, w->sa.nsh)))
-				return rc;
-			cached = a;
-		}
-		t = text_of(c, b, &len);
-		if ((rc = nd_shingler_run(&w->sb, t, len, c->o.ngram)) ||
-		    (rc = nd_hset_jaccard(&w->ha, &w->hb, w->sb.sh, w->sb.nsh, &j)))
-			return rc;
-		c->sim[k] = j >= c->o.threshold ? (float)j : -1.0f;
+		uint32_t a = slot[c->cand[k] >> 32], b = slot[(uint32_t)c->cand[k]];
+		float sim;
+		c->sim[k] = similar(c, row_of(c, a), row_of(c, b), &sim) ? sim : -1.0f; /* bands == 0 */
 	}
 	return 0;
+}
+
+/* Steps 3 and 4 for SimHash: the verified pairs in the first worker's list. */
+static int simhash_pairs(lex_ctx *c, nd_lex_stats *st)
+{
+	nd_u64vec cand = {0};
+	uint64_t *tmp = NULL;
+	double t0 = nd_now();
+	int rc;
+
+	if ((rc = nd_simhash_pairs(c->fps, c->reps, c->active, c->m, c->o.simhash_bits, 0, c->o.max_bucket,
+				   c->nworkers, &cand, &st->big_buckets)))
+		goto cleanup;
+	free(c->fps);
+	c->fps = NULL;
+	if (!(tmp = nd_malloc(cand.n * sizeof *tmp))) {
+		rc = nd_seterr(ND_ENOMEM, "out of memory sorting %zu candidate pairs", cand.n);
+		goto cleanup;
+	}
+	cand.n = nd_sort_unique_u64(cand.v, tmp, cand.n);
+	free(tmp);
+	tmp = NULL;
+	st->candidates = cand.n;
+	st->t_candidates = nd_now() - t0;
+
+	t0 = nd_now();
+	if (!(c->sim = nd_malloc(cand.n * sizeof *c->sim))) {
+		rc = nd_seterr(ND_ENOMEM, "out of memory for %zu candidate pairs", cand.n);
+		goto cleanup;
+	}
+	c->cand = cand.v;
+	if ((rc = nd_parallel_for(cand.n, GRAIN_PAIRS, c->nworkers, verify_cands, c)))
+		goto cleanup;
+	/* as slot pairs, like MinHash's (slots are in record order, so the order of
+	 * the pairs does not change) */
+	for (size_t k = 0; k < cand.n && !rc; k++)
+		if (c->sim[k] >= 0.0f)
+			rc = kvvec_push(&c->w[0].found,
+					nd_pair_key(c->sets->slot[cand.v[k] >> 32], c->sets->slot[(uint32_t)cand.v[k]]),
+					c->sim[k]);
+	st->t_verify = nd_now() - t0;
+cleanup:
+	c->cand = NULL;
+	free(c->sim);
+	c->sim = NULL;
+	free(tmp);
+	nd_u64vec_free(&cand);
+	return rc;
 }
 
 /* ---- options ---------------------------------------------------------------------- */
@@ -355,12 +655,13 @@ static int check_opts(lex_ctx *c, const nd_lex_opts *opts)
 
 /* ---- the whole pass ----------------------------------------------------------------- */
 
-int nd_lex_pairs(const char *const *texts, const size_t *lens, size_t n, const nd_lex_opts *opts,
-		 nd_pair **pairs, size_t *npairs, nd_lex_stats *stats)
+int nd_lex_pairs_ex(const char *const *texts, const size_t *lens, size_t n, const nd_lex_opts *opts,
+		    nd_pair **pairs, size_t *npairs, nd_lex_stats *stats, nd_shingle_sets **sets)
 {
 	lex_ctx c;
 	nd_lex_stats st;
-	nd_u64vec cand = {0}, stars = {0};
+	nd_u64vec stars = {0};
+	nd_kv *found = NULL, *kvtmp = NULL;
 	uint64_t *tmp = NULL;
 	nd_pair *out = NULL;
 	size_t i, nver = 0, nout = 0, empty = 0;
@@ -369,6 +670,8 @@ int nd_lex_pairs(const char *const *texts, const size_t *lens, size_t n, const n
 
 	memset(&c, 0, sizeof c);
 	memset(&st, 0, sizeof st);
+	if (sets)
+		*sets = NULL;
 	if (!pairs || !npairs)
 		return nd_seterr(ND_EINVAL, "nd_lex_pairs: NULL output");
 	*pairs = NULL;
@@ -390,6 +693,8 @@ int nd_lex_pairs(const char *const *texts, const size_t *lens, size_t n, const n
 		st.rows = c.rows;
 		st.p_at_threshold = nd_lsh_prob(c.o.threshold, c.bands, c.rows);
 	}
+	for (i = 0; i < NEED_TABLE; i++)
+		c.need[i] = nd_jaccard_min_inter(i, c.o.threshold);
 
 	/* 1 + 2 */
 	t0 = nd_now();
@@ -405,14 +710,8 @@ int nd_lex_pairs(const char *const *texts, const size_t *lens, size_t n, const n
 		if ((rc = nd_mh_perms_init(&c.perms, c.bands * c.rows, c.o.seed)))
 			goto cleanup;
 		c.minhash = nd_minhash_best();
-		if (c.m > SIZE_MAX / sizeof(uint64_t) / c.bands ||
-		    !(c.bandkeys = nd_malloc(c.m * c.bands * sizeof *c.bandkeys))) {
-			rc = nd_seterr(ND_ENOMEM, "out of memory for %u band keys of %zu texts", c.bands, c.m);
-			goto cleanup;
-		}
 		for (i = 0; i < c.nworkers; i++)
-			if (!(c.w[i].sig = nd_malloc(c.perms.k * sizeof *c.w[i].sig)) ||
-			    !(c.w[i].bk = nd_malloc(c.bands * sizeof *c.w[i].bk))) {
+			if (!(c.w[i].sig = nd_malloc(c.perms.k * sizeof *c.w[i].sig))) {
 				rc = nd_seterr(ND_ENOMEM, "out of memory for signatures");
 				goto cleanup;
 			}
@@ -420,49 +719,56 @@ int nd_lex_pairs(const char *const *texts, const size_t *lens, size_t n, const n
 		rc = nd_seterr(ND_ENOMEM, "out of memory for %zu fingerprints", c.m);
 		goto cleanup;
 	}
-	if ((rc = nd_parallel_for(c.m, GRAIN_TEXTS, c.nworkers, sign_texts, &c)))
+	c.stride = (c.bands + ROW_TAIL + 7) / 8 * 8;
+	if (c.m > SIZE_MAX / sizeof(uint64_t) / c.stride ||
+	    !(c.row = aligned_alloc(64, c.m ? c.m * c.stride * sizeof *c.row : 64))) {
+		rc = nd_seterr(ND_ENOMEM, "out of memory for %u band keys of %zu texts", c.bands, c.m);
 		goto cleanup;
+	}
+	if ((rc = nd_sets_build(&c.sets, texts, lens, c.reps, c.m, c.o.ngram, c.nworkers, sign_set, &c)) ||
+	    (rc = nd_parallel_for(c.m, GRAIN_TEXTS * 16, c.nworkers, locate_keys, &c)))
+		goto cleanup;
+	/* the store answers by record from now on: duplicates share their
+	 * representative's set, empty texts have none */
+	c.sets->slot = c.group;
+	c.sets->n = n;
+	c.group = NULL;
 	st.t_signature = nd_now() - t0;
 
-	/* 3 */
-	t0 = nd_now();
-	if (c.o.method == ND_LEX_MINHASH)
-		rc = minhash_candidates(&c, &cand, &st.big_buckets);
-	else
-		rc = nd_simhash_pairs(c.fps, c.reps, c.active, c.m, c.o.simhash_bits, 0, c.o.max_bucket,
-				      c.nworkers, &cand, &st.big_buckets);
-	if (rc)
+	/* 3 + 4 */
+	if ((rc = c.o.method == ND_LEX_MINHASH ? minhash_pairs(&c, &st) : simhash_pairs(&c, &st)))
 		goto cleanup;
-	free(c.bandkeys);
-	c.bandkeys = NULL;
-	if (!(tmp = nd_malloc(cand.n * sizeof *tmp))) {
-		rc = nd_seterr(ND_ENOMEM, "out of memory sorting %zu candidate pairs", cand.n);
+	free(c.row);
+	c.row = NULL;
+	for (i = 0; i < c.nworkers; i++)
+		nver += c.w[i].found.n;
+	if (!(found = nd_malloc(nver * sizeof *found)) || !(kvtmp = nd_malloc(nver * sizeof *kvtmp))) {
+		rc = nd_seterr(ND_ENOMEM, "out of memory for %zu verified pairs", nver);
 		goto cleanup;
 	}
-	cand.n = nd_sort_unique_u64(cand.v, tmp, cand.n);
-	free(tmp);
-	tmp = NULL;
-	st.candidates = cand.n;
-	st.t_candidates = nd_now() - t0;
-
-	/* 4 */
-	t0 = nd_now();
-	if (!(c.sim = nd_malloc(cand.n * sizeof *c.sim))) {
-		rc = nd_seterr(ND_ENOMEM, "out of memory for %zu candidate pairs", cand.n);
-		goto cleanup;
+	nver = 0;
+	for (i = 0; i < c.nworkers; i++) {
+		if (c.w[i].found.n)
+			memcpy(found + nver, c.w[i].found.v, c.w[i].found.n * sizeof *found);
+		nver += c.w[i].found.n;
+		free(c.w[i].found.v);
+		memset(&c.w[i].found, 0, sizeof c.w[i].found);
 	}
-	c.cand = cand.v;
-	if ((rc = nd_parallel_for(cand.n, GRAIN_PAIRS, c.nworkers, verify_pairs, &c)))
-		goto cleanup;
-	for (i = 0; i < cand.n; i++)
-		nver += c.sim[i] >= 0.0f;
+	/* which worker verified which pair is scheduling; the sorted set is not.
+	 * Each pair was checked once (emitted_before), so there are no repeats. The
+	 * keys are slot pairs: slots are numbered in record order, so mapping them to
+	 * records keeps the order. */
+	nd_radix_sort_kv(found, kvtmp, nver);
+	for (i = 0; i < nver; i++)
+		found[i].key = nd_pair_key(c.reps[found[i].key >> 32], c.reps[(uint32_t)found[i].key]);
+	free(kvtmp);
+	kvtmp = NULL;
 	st.verified = nver;
-	st.t_verify = nd_now() - t0;
 
 	/* 5: identical texts are linked to their first occurrence (a star), and
 	 * texts without tokens take part in nothing */
 	for (i = 0; i < n; i++) {
-		uint32_t g = c.group[i];
+		uint32_t g = c.sets->slot[i];
 		if (g == ND_NONE || !c.active[g]) {
 			empty++;
 			continue;
@@ -482,19 +788,15 @@ int nd_lex_pairs(const char *const *texts, const size_t *lens, size_t n, const n
 		/* merge two sorted lists; they share no pair (a star joins a member that
 		 * is not a representative, a candidate joins two representatives) */
 		size_t si = 0, ci = 0;
-		while (si < stars.n || ci < cand.n) {
+		while (si < stars.n || ci < nver) {
 			uint64_t key;
 			float sim;
-			if (ci < cand.n && c.sim[ci] < 0.0f) {
-				ci++;
-				continue;
-			}
-			if (ci >= cand.n || (si < stars.n && stars.v[si] < cand.v[ci])) {
+			if (ci >= nver || (si < stars.n && stars.v[si] < found[ci].key)) {
 				key = stars.v[si++];
 				sim = 1.0f;
 			} else {
-				key = cand.v[ci];
-				sim = c.sim[ci++];
+				key = found[ci].key;
+				memcpy(&sim, &found[ci++].idx, sizeof sim);
 			}
 			out[nout].a = (uint32_t)(key >> 32);
 			out[nout].b = (uint32_t)key;
@@ -507,29 +809,36 @@ int nd_lex_pairs(const char *const *texts, const size_t *lens, size_t n, const n
 	out = NULL;
 	if (stats)
 		*stats = st;
+	if (sets) {
+		*sets = c.sets;
+		c.sets = NULL;
+	}
 cleanup:
 	if (c.w)
 		for (i = 0; i < c.nworkers; i++) {
-			nd_shingler_free(&c.w[i].sa);
-			nd_shingler_free(&c.w[i].sb);
-			nd_hset_free(&c.w[i].ha);
-			nd_hset_free(&c.w[i].hb);
-			free(c.w[i].keys);
 			free(c.w[i].sig);
-			free(c.w[i].bk);
+			free(c.w[i].found.v);
+			free(c.w[i].g.row);
 		}
 	free(c.w);
 	free(c.idkv);
 	free(c.group);
 	free(c.reps);
 	free(c.active);
+	nd_shingle_sets_free(c.sets);
 	nd_mh_perms_free(&c.perms);
-	free(c.bandkeys);
+	free(c.row);
 	free(c.fps);
-	free(c.sim);
+	free(found);
+	free(kvtmp);
 	free(tmp);
 	free(out);
-	nd_u64vec_free(&cand);
 	nd_u64vec_free(&stars);
 	return rc;
+}
+
+int nd_lex_pairs(const char *const *texts, const size_t *lens, size_t n, const nd_lex_opts *opts,
+		 nd_pair **pairs, size_t *npairs, nd_lex_stats *stats)
+{
+	return nd_lex_pairs_ex(texts, lens, n, opts, pairs, npairs, stats, NULL);
 }

@@ -3,6 +3,7 @@
 #ifndef ND_LEXICAL_INTERNAL_H
 #define ND_LEXICAL_INTERNAL_H
 
+#include <string.h>
 #include "internal.h"
 #include "neardup/lexical.h"
 
@@ -25,30 +26,128 @@ typedef struct {
 int nd_shingler_run(nd_shingler *s, const char *text, size_t len, unsigned ngram);
 void nd_shingler_free(nd_shingler *s);
 
-/* An open-addressing set of 64-bit hashes, for exact Jaccard of two shingle
- * multisets without sorting them. Zero it before first use. */
-typedef struct {
-	uint64_t *slot; /* 0 = empty; the value 0 itself is kept in has_zero */
-	size_t cap;     /* slots in use: a power of two, >= 2 * distinct values */
-	size_t alloc;   /* slots allocated */
-	unsigned shift; /* 64 - log2(cap): index = value >> shift */
-	size_t n;       /* distinct values held */
-	int has_zero;
-} nd_hset;
+/* ---- shingle.c: the shingle-set store ------------------------------------ */
 
-/* Fills @h with the distinct values of v[0 .. n). @return 0 or ND_ENOMEM. */
-int nd_hset_build(nd_hset *h, const uint64_t *v, size_t n);
-/* Jaccard of the distinct values of @a and of v[0 .. n), using @tmp as scratch
- * for the second set. @return 0 or ND_ENOMEM. */
-int nd_hset_jaccard(const nd_hset *a, nd_hset *tmp, const uint64_t *v, size_t n, double *jaccard);
-void nd_hset_free(nd_hset *h);
+/* The 32-bit key of a 64-bit shingle hash: what the store holds and what MinHash
+ * permutes (nd_mh_key below is the same fold). Why 32 bits are enough: two
+ * distinct shingles share a key with probability 2^-32, so a pair of texts whose
+ * union holds U distinct shingles sees any merge with probability at most
+ * U^2 / 2^33, 5e-6 for two 100-shingle texts; a merge moves its Jaccard by about
+ * 1/U, which changes a decision only for a pair that sat within 1/U of the
+ * threshold. And a merge is a property of two shingles, not of a pair of texts: a
+ * corpus with V distinct shingles has ~V^2 / 2^33 merged pairs of them in all. At
+ * ngram 1 shingles are characters and numbers: V = 808 in the 1M-record bench
+ * corpus, a few thousand in real banks, so V^2 / 2^33 < 0.01 -- almost surely no
+ * merge anywhere, and the sets' Jaccard is the 64-bit one exactly. */
+static inline uint32_t nd_shingle_key(uint64_t h) { return (uint32_t)(h ^ (h >> 32)); }
+
+/* Sets are built block by block (ND_SETS_BLOCK consecutive sets per parallel
+ * work item); each block keeps its own key array, allocated at its exact size
+ * when the block is done. One contiguous array would need either a second
+ * shingling pass to learn the sizes first or a copy of all keys at twice the
+ * memory (~160 MB extra at 1M texts); a block pointer per 1024 sets costs
+ * nothing measurable on lookup. */
+#define ND_SETS_BLOCK_BITS 10
+#define ND_SETS_BLOCK ((size_t)1 << ND_SETS_BLOCK_BITS)
+#define ND_SETS_NONE UINT32_MAX /* slot of a record without a set (empty text) */
+
+/* A 256-bit bitmap of a set: bit (key >> 24) for each key. Every bit set in A's
+ * sketch and not in B's stands for at least one key of A missing from B, so
+ * |A n B| <= |A| - popcount(sa & ~sb): a bound on Jaccard that costs a few dozen
+ * operations and rejects most candidates before any merge (Sandes et al., "Bitmap
+ * filter: speeding up exact set similarity joins with bitwise operations"). */
+#define ND_SKETCH_WORDS 4
+
+/* popcount(a & ~b) over the sketch words: the keys of A that B's sketch proves
+ * missing from B. Without the POPCNT instruction (the default x86-64 target)
+ * __builtin_popcountll is a libgcc call per word; the SWAR sum below is a few
+ * dozen inline operations for all four. */
+static inline uint64_t nd_popcount_bytes(uint64_t x)
+{
+	x = x - ((x >> 1) & UINT64_C(0x5555555555555555));
+	x = (x & UINT64_C(0x3333333333333333)) + ((x >> 2) & UINT64_C(0x3333333333333333));
+	return (x + (x >> 4)) & UINT64_C(0x0F0F0F0F0F0F0F0F); /* each byte: its popcount, <= 8 */
+}
+
+static inline unsigned nd_sketch_missing(const uint64_t *a, const uint64_t *b)
+{
+#ifdef __POPCNT__
+	unsigned n = 0;
+	for (int k = 0; k < ND_SKETCH_WORDS; k++)
+		n += (unsigned)__builtin_popcountll(a[k] & ~b[k]);
+	return n;
+#else
+	/* two words per multiply: their bytes sum to at most 16, the eight bytes to at
+	 * most 128, which the top byte holds */
+	unsigned n = 0;
+	for (int k = 0; k < ND_SKETCH_WORDS; k += 2) {
+		uint64_t x = nd_popcount_bytes(a[k] & ~b[k]) + nd_popcount_bytes(a[k + 1] & ~b[k + 1]);
+		n += (unsigned)((x * UINT64_C(0x0101010101010101)) >> 56);
+	}
+	return n;
+#endif
+}
+
+static inline void nd_sketch_of(const uint32_t *keys, size_t n, uint64_t *sketch)
+{
+	memset(sketch, 0, ND_SKETCH_WORDS * sizeof *sketch);
+	for (size_t k = 0; k < n; k++)
+		sketch[keys[k] >> 30] |= (uint64_t)1 << ((keys[k] >> 24) & 63);
+}
+
+struct nd_shingle_sets {
+	size_t n;          /* records */
+	size_t nsets;
+	unsigned ngram;
+	uint32_t *slot;    /* n: the set of each record, or ND_SETS_NONE; NULL: record i is set i */
+	uint32_t **block;  /* ceil(nsets / ND_SETS_BLOCK) key arrays */
+	uint32_t *end;     /* nsets: end of set s in its block; it starts at end[s - 1], or at
+	                    * 0 for the first set of a block */
+};
+
+static inline const uint32_t *nd_sets_keys(const nd_shingle_sets *s, size_t set, size_t *len)
+{
+	size_t lo = (set & (ND_SETS_BLOCK - 1)) ? s->end[set - 1] : 0;
+	*len = s->end[set] - lo;
+	return s->block[set >> ND_SETS_BLOCK_BITS] + lo;
+}
+
+/* Called by nd_sets_build for every set right after it is built, on the worker
+ * that built it: @sh holds the text's shingle hashes (in text order, with repeats),
+ * keys[0 .. nkeys) the set. A non-zero return stops the build. */
+typedef int (*nd_set_fn)(void *ctx, size_t set, const nd_shingler *sh, const uint32_t *keys, size_t nkeys,
+			 unsigned worker);
+
+/* Builds one set per text texts[rec_of_set[s]] (rec_of_set NULL: text s), s <
+ * nsets, on @threads workers (0 = all cores), calling @fn (may be NULL) for each.
+ * s->slot is left NULL and s->n = nsets; the caller may install a record map.
+ * @return 0, ND_ENOMEM, ND_EUTF8 (message names the record), ND_ELIMIT (over 2^32
+ * keys in one block), ND_EINTR, or fn's error. */
+int nd_sets_build(nd_shingle_sets **out, const char *const *texts, const size_t *lens,
+		  const uint32_t *rec_of_set, size_t nsets, unsigned ngram, unsigned threads, nd_set_fn fn,
+		  void *ctx);
+
+/* The smallest intersection I of two sets with |A| + |B| = @sum for which
+ * (double)I / (double)(sum - I) >= t -- exactly the test the lexical pass applies,
+ * rounding included -- or SIZE_MAX when no I <= sum / 2 passes. The rounded
+ * quotient grows with I, so this is a threshold on I: a pair passes iff its
+ * intersection reaches it, and any upper bound on the intersection below it
+ * rejects the pair safely (min(|A|, |B|) for the size filter, the sketch bound). */
+size_t nd_jaccard_min_inter(size_t sum, double t);
+
+/* The intersection of sorted unique a[0 .. na) and b[0 .. nb), or a value below
+ * @need as soon as it cannot reach @need any more (more than na - need keys of a,
+ * or nb - need of b, found missing). */
+size_t nd_inter_at_least(const uint32_t *a, size_t na, const uint32_t *b, size_t nb, size_t need);
 
 /* ---- minhash.c, minhash_avx2.c: signatures ------------------------------- */
 
-/* The 32-bit MinHash key of a 64-bit shingle hash. Distinct shingles share a key
- * with probability 2^-32 per pair: for two 100-shingle texts the expected number
- * of such merges is 200^2 / 2 / 2^32 < 1e-5, far below the estimator's noise. */
-static inline uint32_t nd_mh_key(uint64_t h) { return (uint32_t)(h ^ (h >> 32)); }
+/* The 32-bit MinHash key of a 64-bit shingle hash: the store's key
+ * (nd_shingle_key), so a signature over a set's keys equals one over the text's
+ * shingles (the minimum ignores repeats). Distinct shingles share a key with
+ * probability 2^-32 per pair: for two 100-shingle texts the expected number of
+ * such merges is 200^2 / 2 / 2^32 < 1e-5, far below the estimator's noise. */
+static inline uint32_t nd_mh_key(uint64_t h) { return nd_shingle_key(h); }
 
 /* Parameters of 8 consecutive permutations laid out for 256-bit vectors. */
 typedef struct {
@@ -110,13 +209,22 @@ void nd_radix_sort_kv(nd_kv *v, nd_kv *tmp, size_t n);
 /* Sorts and removes repeats; @return the new length. */
 size_t nd_sort_unique_u64(uint64_t *v, uint64_t *tmp, size_t n);
 
-/* Candidate pairs of one LSH band: keys[j] is the band key of item j, ids[j] its
- * record index (ascending in j), active[j] == 0 leaves item j out (NULL: all in).
- * Items with equal keys form a bucket; a bucket of at most @max_bucket items emits
- * all its pairs, a larger one the chain of its members in index order (and counts
- * in *big_buckets). @buf is scratch for m items. @return 0, ND_ENOMEM, ND_EINTR. */
-int nd_lsh_band_pairs(const uint64_t *keys, const uint32_t *ids, const unsigned char *active, size_t m,
-		      size_t max_bucket, nd_kv *buf, nd_u64vec *out, size_t *big_buckets);
+/* The buckets of one LSH band: items with equal keys, as runs of item indices.
+ * Run r is item[start[r] .. start[r + 1]), ascending; only buckets of two or more
+ * items are kept. Zero it before use; nd_lsh_runs_free releases it. */
+typedef struct {
+	uint32_t *item;
+	uint32_t *start; /* nrun + 1 */
+	size_t nrun;
+} nd_lsh_runs;
+void nd_lsh_runs_free(nd_lsh_runs *r);
+
+/* Buckets one band: keys[j * stride] is the band key of item j (j < m <=
+ * UINT32_MAX), active[j] == 0 leaves item j out (NULL: all in). @buf is scratch
+ * for m items. What a bucket emits (all pairs, or a chain when it is big) is the
+ * caller's business. @return 0, ND_ENOMEM, ND_EINTR. */
+int nd_lsh_band_buckets(const uint64_t *keys, size_t stride, const unsigned char *active, size_t m,
+			nd_kv *buf, nd_lsh_runs *out);
 
 /* ---- simhash.c ------------------------------------------------------------ */
 

@@ -1,5 +1,5 @@
-/* LSH banding: the S-curve and its parameters, radix sorts, and the candidate
- * pairs of one band. */
+/* LSH banding: the S-curve and its parameters, radix sorts, and the buckets of
+ * one band. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -204,30 +204,23 @@ static void sort_bucket(nd_kv *v, size_t n)
 	}
 }
 
-static int emit_run(const nd_kv *v, size_t n, size_t max_bucket, nd_u64vec *out, size_t *big)
+void nd_lsh_runs_free(nd_lsh_runs *r)
 {
-	int rc = 0;
-	if (n <= max_bucket) {
-		for (size_t i = 0; i < n && !rc; i++)
-			for (size_t j = i + 1; j < n && !rc; j++)
-				rc = nd_u64vec_push(out, nd_pair_key(v[i].idx, v[j].idx));
-	} else {
-		/* A chain keeps every member connected to the rest of its bucket at
-		 * n-1 pairs instead of n(n-1)/2; see nd_lex_pairs in lexical.h. */
-		for (size_t i = 0; i + 1 < n && !rc; i++)
-			rc = nd_u64vec_push(out, nd_pair_key(v[i].idx, v[i + 1].idx));
-		(*big)++;
-	}
-	return rc;
+	if (!r)
+		return;
+	free(r->item);
+	free(r->start);
+	memset(r, 0, sizeof *r);
 }
 
-int nd_lsh_band_pairs(const uint64_t *keys, const uint32_t *ids, const unsigned char *active, size_t m,
-		      size_t max_bucket, nd_kv *buf, nd_u64vec *out, size_t *big_buckets)
+int nd_lsh_band_buckets(const uint64_t *keys, size_t stride, const unsigned char *active, size_t m,
+			nd_kv *buf, nd_lsh_runs *out)
 {
-	size_t *start = NULL, nb, i;
+	size_t *start = NULL, nb, i, nitem = 0, nrun = 0;
 	unsigned bits = 4, shift;
 	int rc = 0;
 
+	memset(out, 0, sizeof *out);
 	/* Distribute by the top bits of the key into about one bucket per item (the
 	 * keys are nd_hash64 outputs, so the top bits are uniform), then finish each
 	 * small bucket in place: two passes over the items instead of a full sort. */
@@ -239,18 +232,20 @@ int nd_lsh_band_pairs(const uint64_t *keys, const uint32_t *ids, const unsigned 
 		return nd_seterr(ND_ENOMEM, "out of memory for LSH buckets");
 	for (i = 0; i < m; i++)
 		if (!active || active[i])
-			start[(keys[i] >> shift) + 1]++;
+			start[(keys[i * stride] >> shift) + 1]++;
 	for (i = 0; i < nb; i++)
 		start[i + 1] += start[i];
 	for (i = 0; i < m; i++) {
 		if (active && !active[i])
 			continue;
-		nd_kv *e = &buf[start[keys[i] >> shift]++];
-		e->key = keys[i];
-		e->idx = ids ? ids[i] : (uint32_t)i;
+		nd_kv *e = &buf[start[keys[i * stride] >> shift]++];
+		e->key = keys[i * stride];
+		e->idx = (uint32_t)i;
 		e->pad_ = 0;
 	}
-	/* start[b] is now the end of bucket b, i.e. the start of bucket b+1 */
+	/* start[b] is now the end of bucket b, i.e. the start of bucket b+1; sort
+	 * the buckets and count the runs of equal keys, then copy them out at their
+	 * exact size (a band of mostly unique keys keeps almost nothing) */
 	for (size_t b = 0, lo = 0; b < nb; lo = start[b], b++) {
 		size_t hi = start[b], r;
 		if ((b & 4095) == 0 && nd_interrupted()) {
@@ -264,12 +259,33 @@ int nd_lsh_band_pairs(const uint64_t *keys, const uint32_t *ids, const unsigned 
 			size_t e = r + 1;
 			while (e < hi && buf[e].key == buf[r].key)
 				e++;
-			if (e - r >= 2 && (rc = emit_run(buf + r, e - r, max_bucket, out, big_buckets)))
-				goto cleanup;
+			if (e - r >= 2) {
+				nitem += e - r;
+				nrun++;
+			}
 			r = e;
 		}
 	}
+	if (!(out->item = nd_malloc(nitem * sizeof *out->item)) ||
+	    !(out->start = nd_malloc((nrun + 1) * sizeof *out->start))) {
+		rc = nd_seterr(ND_ENOMEM, "out of memory for %zu LSH buckets", nrun);
+		goto cleanup;
+	}
+	out->start[0] = 0;
+	nitem = 0;
+	/* equal keys share their top bits, so no run spans two buckets */
+	for (size_t r = 0, e, total = start[nb - 1]; r < total; r = e) {
+		for (e = r + 1; e < total && buf[e].key == buf[r].key; e++)
+			;
+		if (e - r < 2)
+			continue;
+		for (size_t k = r; k < e; k++)
+			out->item[nitem++] = buf[k].idx;
+		out->start[++out->nrun] = (uint32_t)nitem;
+	}
 cleanup:
+	if (rc)
+		nd_lsh_runs_free(out);
 	free(start);
 	return rc;
 }

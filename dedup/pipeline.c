@@ -175,29 +175,11 @@ static int decide_range(void *ctx, size_t b, size_t e, unsigned w)
 	return nd_interrupted() ? nd_seterr(ND_EINTR, "interrupted") : 0;
 }
 
-/* Shingle set of a record, computed on demand and cached per cluster. */
-typedef struct {
-	uint64_t *h;
-	size_t n;
-	int ready;
-} shingle_set;
-
-static int shingles_of(const nd_dataset *ds, unsigned ngram, uint32_t i, shingle_set *s)
+/* Jaccard of two records on the lexical pass's shingle sets (built once, with
+ * the same ngram): no shingling here. */
+static float jaccard_of(const nd_shingle_sets *sets, uint32_t a, uint32_t b)
 {
-	if (s->ready)
-		return 0;
-	const nd_compare *c = nd_dataset_compare(ds, i);
-	int rc = nd_shingles(c->text, c->text_len, ngram, &s->h, &s->n);
-	s->ready = rc == 0;
-	return rc;
-}
-
-static float jaccard_of(const nd_dataset *ds, unsigned ngram, uint32_t a, shingle_set *sa, uint32_t b,
-			shingle_set *sb, int *rc)
-{
-	if ((*rc = shingles_of(ds, ngram, a, sa)) || (*rc = shingles_of(ds, ngram, b, sb)))
-		return 0;
-	return (float)nd_jaccard_sorted(sa->h, sa->n, sb->h, sb->n);
+	return (float)nd_shingle_sets_jaccard(sets, a, b);
 }
 
 /* Accepted edges of the whole graph as adjacency lists (CSR), for lookups inside
@@ -282,6 +264,7 @@ typedef struct {
 	nd_result *r;
 	const graph *g;
 	keep_ctx kc;
+	const nd_shingle_sets *sets;
 } cluster_ctx;
 
 static int sort_by_keep(const void *x, const void *y, void *kc)
@@ -289,14 +272,9 @@ static int sort_by_keep(const void *x, const void *y, void *kc)
 	return keep_cmp(kc, *(const uint32_t *)x, *(const uint32_t *)y);
 }
 
-typedef struct {
-	uint32_t index;
-	uint32_t pos; /* position in the component, for its cached shingles */
-} member_pos;
-
-static int member_pos_cmp(const void *x, const void *y)
+static int u32_cmp(const void *x, const void *y)
 {
-	uint32_t a = ((const member_pos *)x)->index, b = ((const member_pos *)y)->index;
+	uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y;
 	return a < b ? -1 : a > b;
 }
 
@@ -307,15 +285,12 @@ static int member_pos_cmp(const void *x, const void *y)
 static int form_groups(cluster_ctx *c, uint32_t *m, size_t k, nd_member *out, size_t *out_n)
 {
 	const nd_dataset *ds = c->ds;
-	unsigned ngram = c->o->lex.ngram;
 	double t = c->o->lex.threshold;
-	shingle_set *ss = calloc(k, sizeof *ss);
 	unsigned char *taken = calloc(k, 1);
 	uint32_t *grp = malloc(k * sizeof *grp);
-	size_t *gi = malloc(k * sizeof *gi);
 	int rc = 0, first_group = 1;
 	size_t written = 0;
-	if (!ss || !taken || !grp || !gi) {
+	if (!taken || !grp) {
 		rc = nd_seterr(ND_ENOMEM, "out of memory");
 		goto out;
 	}
@@ -324,7 +299,6 @@ static int form_groups(cluster_ctx *c, uint32_t *m, size_t k, nd_member *out, si
 			continue;
 		size_t ng = 0;
 		taken[lead] = 1;
-		gi[ng] = lead;
 		grp[ng++] = m[lead];
 		for (size_t j = lead + 1; j < k; j++) {
 			if (taken[j])
@@ -334,15 +308,11 @@ static int form_groups(cluster_ctx *c, uint32_t *m, size_t k, nd_member *out, si
 				const nd_compare *a = nd_dataset_compare(ds, m[lead]), *b = nd_dataset_compare(ds, m[j]);
 				if (!nd_guard_check(a, b, c->o->guards, NULL, 0) &&
 				    !(c->o->on_conflict == ND_CONFLICT_SEPARATE && answers_differ(a, b))) {
-					float s = jaccard_of(ds, ngram, m[lead], &ss[lead], m[j], &ss[j], &rc);
-					if (rc)
-						goto out;
-					ok = s >= t - 1e-6;
+					ok = jaccard_of(c->sets, m[lead], m[j]) >= t - 1e-6;
 				}
 			}
 			if (ok) {
 				taken[j] = 1;
-				gi[ng] = j;
 				grp[ng++] = m[j];
 			}
 		}
@@ -384,31 +354,23 @@ static int form_groups(cluster_ctx *c, uint32_t *m, size_t k, nd_member *out, si
 		cl.n_members = ng;
 		cl.members = (const nd_member *)(uintptr_t)(written + 1); /* fixed up by the caller */
 		/* kept first, the others by index */
-		member_pos *order = malloc(ng * sizeof *order);
+		uint32_t *order = malloc(ng * sizeof *order);
 		if (!order) {
 			rc = nd_seterr(ND_ENOMEM, "out of memory");
 			goto out;
 		}
 		size_t no = 0;
 		for (size_t x = 0; x < ng; x++)
-			if (x != kept) {
-				order[no].index = grp[x];
-				order[no++].pos = (uint32_t)gi[x];
-			}
-		qsort(order, no, sizeof *order, member_pos_cmp);
+			if (x != kept)
+				order[no++] = grp[x];
+		qsort(order, no, sizeof *order, u32_cmp);
 		nd_member *mm = out + written;
 		mm[0].index = kept_idx;
 		mm[0].similarity = 1.0f;
 		mm[0].pass = ND_PASS_EXACT;
-		size_t kpos = gi[kept];
 		for (size_t x = 0; x < no; x++) {
-			uint32_t idx = order[x].index;
-			size_t pos = order[x].pos;
-			float s = jaccard_of(ds, ngram, kept_idx, &ss[kpos], idx, &ss[pos], &rc);
-			if (rc) {
-				free(order);
-				goto out;
-			}
+			uint32_t idx = order[x];
+			float s = jaccard_of(c->sets, kept_idx, idx);
 			/* the pass: that of the edge to the kept record, else of the member's
 			 * strongest edge inside the group */
 			size_t p = graph_edge(c->g, kept_idx, idx);
@@ -434,12 +396,8 @@ static int form_groups(cluster_ctx *c, uint32_t *m, size_t k, nd_member *out, si
 			goto out;
 	}
 out:
-	for (size_t i = 0; ss && i < k; i++)
-		free(ss[i].h);
-	free(ss);
 	free(taken);
 	free(grp);
-	free(gi);
 	*out_n = written;
 	return rc;
 }
@@ -458,6 +416,7 @@ int nd_dedup_run(nd_result **out, const nd_dataset *ds, const nd_dedup_opts *o, 
 	const char **texts = NULL;
 	size_t *lens = NULL, np = 0, ne = 0;
 	nd_pair *pairs = NULL;
+	nd_shingle_sets *sets = NULL;
 	edge *e = NULL;
 	unsigned char *use = NULL;
 	uint32_t *parent = NULL, *order = NULL;
@@ -497,7 +456,7 @@ int nd_dedup_run(nd_result **out, const nd_dataset *ds, const nd_dedup_opts *o, 
 
 	/* 1. the lexical pass */
 	t0 = nd_now();
-	if ((rc = nd_lex_pairs(texts, lens, n, &o->lex, &pairs, &np, &r->stats.lex)))
+	if ((rc = nd_lex_pairs_ex(texts, lens, n, &o->lex, &pairs, &np, &r->stats.lex, &sets)))
 		goto fail;
 	r->stats.t_lexical = nd_now() - t0;
 
@@ -627,7 +586,7 @@ int nd_dedup_run(nd_result **out, const nd_dataset *ds, const nd_dedup_opts *o, 
 	for (size_t i = 0; i < n; i++)
 		order[count[parent[i]]++] = (uint32_t)i; /* parent[] is now fully compressed */
 	free(count);
-	cluster_ctx cc = {ds, o, r, &g, {ds, o->keep}};
+	cluster_ctx cc = {ds, o, r, &g, {ds, o->keep}, sets};
 	size_t i = 0;
 	while (i < n) {
 		size_t j = i + 1;
@@ -675,6 +634,7 @@ int nd_dedup_run(nd_result **out, const nd_dataset *ds, const nd_dedup_opts *o, 
 	r->stats.removed = n - r->stats.kept;
 	r->stats.t_cluster = nd_now() - t0;
 	graph_free(&g);
+	nd_shingle_sets_free(sets);
 	free(parent);
 	free(order);
 	free(use);
@@ -684,6 +644,7 @@ int nd_dedup_run(nd_result **out, const nd_dataset *ds, const nd_dedup_opts *o, 
 	return 0;
 fail:
 	graph_free(&g);
+	nd_shingle_sets_free(sets);
 	free(parent);
 	free(order);
 	free(use);

@@ -1,4 +1,4 @@
-/* Tokens, shingles and exact set similarity.
+/* Tokens, shingles, and the shingle-set store with its exact Jaccard.
  *
  * A text becomes a canonical token stream: every token's bytes followed by one
  * 0xFF byte. 0xFF never occurs in UTF-8, so the stream encodes the token sequence
@@ -249,101 +249,292 @@ double nd_jaccard_sorted(const uint64_t *a, size_t na, const uint64_t *b, size_t
 	return (double)inter / (double)(na + nb - inter);
 }
 
-/* ---- hash sets ------------------------------------------------------------ */
+/* ---- the shingle-set store -------------------------------------------------- */
 
-void nd_hset_free(nd_hset *h)
+/* Sorts v[0 .. n) and drops repeats into out (which must not overlap v); @tmp is
+ * scratch for n keys, @count for 2^16 + 1 counters. @return the new length.
+ * Sets are a few dozen keys: a comparison sort with its unpredictable branches
+ * costs microseconds per text, so the keys (uniform, being hash folds) are
+ * distributed by their top bits into about one bucket per key, and each bucket,
+ * of a key or two, finished by insertion. */
+static size_t sort_unique_u32(const uint32_t *v, size_t n, uint32_t *tmp, uint32_t *count, uint32_t *out)
 {
-	if (!h)
+	unsigned bits = 4, shift;
+	size_t nb, i, k = 0;
+
+	if (n <= 16) {
+		for (i = 0; i < n; i++) {
+			uint32_t x = v[i];
+			size_t j = i;
+			while (j > 0 && tmp[j - 1] > x) {
+				tmp[j] = tmp[j - 1];
+				j--;
+			}
+			tmp[j] = x;
+		}
+	} else {
+		while (bits < 16 && ((size_t)1 << bits) < n)
+			bits++;
+		shift = 32 - bits;
+		nb = (size_t)1 << bits;
+		memset(count, 0, (nb + 1) * sizeof *count);
+		for (i = 0; i < n; i++)
+			count[(v[i] >> shift) + 1]++;
+		for (i = 0; i < nb; i++)
+			count[i + 1] += count[i];
+		for (i = 0; i < n; i++)
+			tmp[count[v[i] >> shift]++] = v[i];
+		/* count[b] is now the end of bucket b; a bucket averages n / 2^16 keys
+		 * past 65536 keys, so insertion sort stays linear-ish for any text a
+		 * question bank holds */
+		for (size_t b = 0, lo = 0; b < nb; lo = count[b], b++)
+			for (i = lo + 1; i < count[b]; i++) {
+				uint32_t x = tmp[i];
+				size_t j = i;
+				while (j > lo && tmp[j - 1] > x) {
+					tmp[j] = tmp[j - 1];
+					j--;
+				}
+				tmp[j] = x;
+			}
+	}
+	for (i = 0; i < n; i++)
+		if (k == 0 || tmp[i] != out[k - 1])
+			out[k++] = tmp[i];
+	return k;
+}
+
+typedef struct {
+	nd_shingler sh;
+	uint32_t *fold, *tmp; /* one text's keys, and sort scratch */
+	size_t fold_cap;
+	uint32_t *count;      /* 2^16 + 1 bucket counters */
+	uint32_t *acc;        /* the block being built */
+	size_t acc_cap;
+} set_worker;
+
+typedef struct {
+	nd_shingle_sets *s;
+	const char *const *texts;
+	const size_t *lens;
+	const uint32_t *rec_of_set;
+	set_worker *w;
+	nd_set_fn fn;
+	void *ctx;
+} build_ctx;
+
+static int build_block(void *ctx, size_t begin, size_t end, unsigned wk)
+{
+	build_ctx *c = ctx;
+	nd_shingle_sets *s = c->s;
+	set_worker *w = &c->w[wk];
+	size_t used = 0, blk = begin >> ND_SETS_BLOCK_BITS;
+	int rc;
+
+	if (nd_interrupted())
+		return nd_seterr(ND_EINTR, "interrupted");
+	for (size_t set = begin; set < end; set++) {
+		size_t rec = c->rec_of_set ? c->rec_of_set[set] : set, len, nk;
+		const char *t = c->texts[rec];
+		len = !t ? 0 : c->lens ? c->lens[rec] : strlen(t);
+		if ((rc = nd_shingler_run(&w->sh, t, len, s->ngram)))
+			return nd_error_prefix(rc, "text %zu", rec);
+		nk = w->sh.nsh;
+		if (nk > w->fold_cap) {
+			free(w->fold);
+			free(w->tmp);
+			w->tmp = NULL;
+			w->fold_cap = 0;
+			if (!(w->fold = nd_malloc(nk * sizeof *w->fold)) || !(w->tmp = nd_malloc(nk * sizeof *w->tmp)))
+				return nd_seterr(ND_ENOMEM, "out of memory for %zu shingle keys", nk);
+			w->fold_cap = nk;
+		}
+		if (nk > w->acc_cap - used) {
+			size_t cap = w->acc_cap ? w->acc_cap : 4096;
+			while (cap - used < nk) {
+				if (cap > SIZE_MAX / 2 / sizeof *w->acc)
+					return nd_seterr(ND_ENOMEM, "too many shingles");
+				cap *= 2;
+			}
+			if ((rc = grow((void **)&w->acc, &w->acc_cap, cap, sizeof *w->acc)))
+				return rc;
+		}
+		for (size_t k = 0; k < nk; k++)
+			w->fold[k] = nd_shingle_key(w->sh.sh[k]);
+		nk = sort_unique_u32(w->fold, nk, w->tmp, w->count, w->acc + used);
+		if (c->fn && (rc = c->fn(c->ctx, set, &w->sh, w->acc + used, nk, wk)))
+			return rc;
+		used += nk;
+		if (used > UINT32_MAX)
+			return nd_seterr(ND_ELIMIT, "texts %zu..%zu hold over 2^32 shingles", begin, end - 1);
+		s->end[set] = (uint32_t)used;
+	}
+	/* the block at its exact size; the worker's buffer serves the next one */
+	if (!(s->block[blk] = nd_malloc(used ? used * sizeof *w->acc : 1)))
+		return nd_seterr(ND_ENOMEM, "out of memory for %zu shingle keys", used);
+	if (used)
+		memcpy(s->block[blk], w->acc, used * sizeof *w->acc);
+	return 0;
+}
+
+void nd_shingle_sets_free(nd_shingle_sets *s)
+{
+	if (!s)
 		return;
-	free(h->slot);
-	memset(h, 0, sizeof *h);
+	if (s->block)
+		for (size_t b = 0; b < (s->nsets + ND_SETS_BLOCK - 1) / ND_SETS_BLOCK; b++)
+			free(s->block[b]);
+	free(s->block);
+	free(s->end);
+	free(s->slot);
+	free(s);
 }
 
-/* Empties @h and makes room for @n distinct values at load <= 1/2. Only the
- * slots in use are cleared, so a big table left by one long text does not make
- * every later reset pay for it. */
-static int hset_reset(nd_hset *h, size_t n)
+int nd_sets_build(nd_shingle_sets **out, const char *const *texts, const size_t *lens,
+		  const uint32_t *rec_of_set, size_t nsets, unsigned ngram, unsigned threads, nd_set_fn fn,
+		  void *ctx)
 {
-	size_t cap = 16;
-	unsigned bits = 4;
-	while (cap < 2 * n) {
-		if (cap > SIZE_MAX / 4 / sizeof *h->slot)
-			return nd_seterr(ND_ENOMEM, "hash set of %zu values is too large", n);
-		cap *= 2;
-		bits++;
+	nd_shingle_sets *s = NULL;
+	build_ctx c;
+	size_t nblocks = (nsets + ND_SETS_BLOCK - 1) / ND_SETS_BLOCK, i;
+	unsigned nw = threads ? threads : nd_cpu_count();
+	int rc = 0;
+
+	*out = NULL;
+	memset(&c, 0, sizeof c);
+	if (nw > 256) /* nd_parallel_for's own ceiling */
+		nw = 256;
+	if (!(s = nd_calloc(1, sizeof *s)) || !(s->block = nd_calloc(nblocks ? nblocks : 1, sizeof *s->block)) ||
+	    !(s->end = nd_malloc(nsets * sizeof *s->end)) || !(c.w = nd_calloc(nw, sizeof *c.w))) {
+		rc = nd_seterr(ND_ENOMEM, "out of memory for the shingle sets of %zu texts", nsets);
+		goto cleanup;
 	}
-	if (cap > h->alloc) {
-		free(h->slot);
-		h->alloc = 0;
-		if (!(h->slot = nd_malloc(cap * sizeof *h->slot)))
-			return nd_seterr(ND_ENOMEM, "out of memory for a hash set of %zu values", n);
-		h->alloc = cap;
-	}
-	h->cap = cap;
-	h->shift = 64 - bits;
-	memset(h->slot, 0, cap * sizeof *h->slot);
-	h->n = 0;
-	h->has_zero = 0;
-	return 0;
+	s->n = s->nsets = nsets;
+	s->ngram = ngram;
+	for (i = 0; i < nw; i++)
+		if (!(c.w[i].count = nd_malloc((((size_t)1 << 16) + 1) * sizeof *c.w[i].count))) {
+			rc = nd_seterr(ND_ENOMEM, "out of memory for shingling");
+			goto cleanup;
+		}
+	c.s = s;
+	c.texts = texts;
+	c.lens = lens;
+	c.rec_of_set = rec_of_set;
+	c.fn = fn;
+	c.ctx = ctx;
+	if ((rc = nd_parallel_for(nsets, ND_SETS_BLOCK, nw, build_block, &c)))
+		goto cleanup;
+	*out = s;
+	s = NULL;
+cleanup:
+	if (c.w)
+		for (i = 0; i < nw; i++) {
+			nd_shingler_free(&c.w[i].sh);
+			free(c.w[i].fold);
+			free(c.w[i].tmp);
+			free(c.w[i].count);
+			free(c.w[i].acc);
+		}
+	free(c.w);
+	nd_shingle_sets_free(s);
+	return rc;
 }
 
-static inline size_t hset_mask(const nd_hset *h) { return h->cap - 1; }
-
-/* @return 1 when @x was new. The values are nd_hash64 outputs, so their top bits
- * are already uniform and serve as the slot index. */
-static inline int hset_insert(nd_hset *h, uint64_t x)
+int nd_shingle_sets_build(nd_shingle_sets **out, const char *const *texts, const size_t *lens, size_t n,
+			  unsigned ngram, unsigned threads)
 {
-	size_t mask = hset_mask(h), i = (size_t)(x >> h->shift);
-	if (x == 0) {
-		if (h->has_zero)
-			return 0;
-		h->has_zero = 1;
-		h->n++;
-		return 1;
-	}
-	while (h->slot[i] != 0) {
-		if (h->slot[i] == x)
-			return 0;
-		i = (i + 1) & mask;
-	}
-	h->slot[i] = x;
-	h->n++;
-	return 1;
+	if (!out)
+		return nd_seterr(ND_EINVAL, "nd_shingle_sets_build: NULL output");
+	*out = NULL;
+	if (!texts && n)
+		return nd_seterr(ND_EINVAL, "nd_shingle_sets_build: NULL texts");
+	if (ngram == 0)
+		return nd_seterr(ND_EINVAL, "nd_shingle_sets_build: ngram must be at least 1");
+	if (n >= UINT32_MAX)
+		return nd_seterr(ND_ELIMIT, "%zu texts exceed the limit of %u", n, (unsigned)UINT32_MAX - 1);
+	return nd_sets_build(out, texts, lens, NULL, n, ngram, threads, NULL, NULL);
 }
 
-static inline int hset_has(const nd_hset *h, uint64_t x)
+/* |A n B| of two sorted unique key arrays. Branch-free: the comparison outcomes
+ * are random, so branches on them would mispredict half the time. */
+static size_t inter_all(const uint32_t *a, size_t na, const uint32_t *b, size_t nb)
 {
-	size_t mask = hset_mask(h), i = (size_t)(x >> h->shift);
-	if (x == 0)
-		return h->has_zero;
-	while (h->slot[i] != 0) {
-		if (h->slot[i] == x)
-			return 1;
-		i = (i + 1) & mask;
+	size_t i = 0, j = 0, inter = 0;
+	while (i < na && j < nb) {
+		uint32_t x = a[i], y = b[j];
+		inter += x == y;
+		i += x <= y;
+		j += y <= x;
 	}
-	return 0;
+	return inter;
 }
 
-int nd_hset_build(nd_hset *h, const uint64_t *v, size_t n)
+size_t nd_shingle_sets_count(const nd_shingle_sets *s) { return s ? s->n : 0; }
+
+static uint32_t set_of(const nd_shingle_sets *s, size_t i)
 {
-	int rc = hset_reset(h, n);
-	if (rc)
-		return rc;
-	for (size_t i = 0; i < n; i++)
-		hset_insert(h, v[i]);
-	return 0;
+	if (!s || i >= s->n)
+		return ND_SETS_NONE;
+	return s->slot ? s->slot[i] : (uint32_t)i;
 }
 
-int nd_hset_jaccard(const nd_hset *a, nd_hset *tmp, const uint64_t *v, size_t n, double *jaccard)
+const uint32_t *nd_shingle_sets_get(const nd_shingle_sets *s, size_t i, size_t *len)
 {
-	size_t inter = 0, uni;
-	int rc = hset_reset(tmp, n);
-	if (rc)
-		return rc;
-	for (size_t i = 0; i < n; i++)
-		if (hset_insert(tmp, v[i]) && hset_has(a, v[i]))
-			inter++;
-	uni = a->n + tmp->n - inter;
-	*jaccard = uni ? (double)inter / (double)uni : 0.0;
-	return 0;
+	uint32_t set = set_of(s, i);
+	const uint32_t *k;
+	size_t n = 0;
+	k = set == ND_SETS_NONE ? NULL : nd_sets_keys(s, set, &n);
+	if (len)
+		*len = n;
+	return n ? k : NULL;
+}
+
+double nd_shingle_sets_jaccard(const nd_shingle_sets *s, size_t a, size_t b)
+{
+	size_t na, nb, inter;
+	const uint32_t *ka = nd_shingle_sets_get(s, a, &na), *kb = nd_shingle_sets_get(s, b, &nb);
+	if (na + nb == 0)
+		return 0.0;
+	if (set_of(s, a) == set_of(s, b))
+		return 1.0; /* the same text: no need to merge a set with itself */
+	inter = inter_all(ka, na, kb, nb);
+	return (double)inter / (double)(na + nb - inter);
+}
+
+size_t nd_jaccard_min_inter(size_t sum, double t)
+{
+	size_t i, top = sum / 2;
+#define PASSES(x) ((x) < sum && (double)(x) / (double)(sum - (x)) >= t)
+	/* the real-number answer t * sum / (1 + t), then a step or two to the exact
+	 * boundary of the rounded test */
+	i = (size_t)(t * (double)sum / (1.0 + t));
+	if (i > top)
+		i = top;
+	while (i > 0 && PASSES(i - 1))
+		i--;
+	while (i <= top && !PASSES(i))
+		i++;
+#undef PASSES
+	return i <= top ? i : SIZE_MAX;
+}
+
+size_t nd_inter_at_least(const uint32_t *a, size_t na, const uint32_t *b, size_t nb, size_t need)
+{
+	size_t i = 0, j = 0, inter = 0;
+	/* keys of a (of b) that may go unmatched; past that the pair cannot pass */
+	size_t slack_a, slack_b;
+	if (need > na || need > nb)
+		return 0;
+	slack_a = na - need;
+	slack_b = nb - need;
+	/* branch-free, as inter_all, with the give-up test */
+	while (i < na && j < nb) {
+		uint32_t x = a[i], y = b[j];
+		inter += x == y;
+		i += x <= y;
+		j += y <= x;
+		if (i - inter > slack_a || j - inter > slack_b)
+			return inter; /* < need: i - inter > na - need means inter < need */
+	}
+	return inter;
 }

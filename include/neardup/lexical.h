@@ -42,6 +42,56 @@ ND_API int nd_shingles(const char *text, size_t len, unsigned ngram, uint64_t **
 /*! nd_jaccard_sorted() : exact Jaccard of two sorted, unique hash sets (0 when both empty). */
 ND_API double nd_jaccard_sorted(const uint64_t *a, size_t na, const uint64_t *b, size_t nb);
 
+/* ---- shingle sets ---------------------------------------------------------- */
+
+/* A compact store of the shingle sets of many texts, built once and shared by
+ * everything that needs an exact Jaccard: the lexical pass verifies its candidates
+ * on it, and hands it to the caller (nd_lex_pairs_ex) for later comparisons.
+ *
+ * A set is the sorted, de-duplicated 32-bit keys of a text's shingles, the key of
+ * shingle hash h (an nd_shingles value) being (uint32_t)(h ^ (h >> 32)). Folding
+ * to 32 bits halves the memory (4 bytes per distinct shingle per text, + 4 to 8
+ * per text: ~155 MB for the 1M-question bench corpus at ngram 1, its copies sharing
+ * one set) at the cost of merging two distinct shingles with probability 2^-32
+ * per pair of shingles: the Jaccard of a text pair whose union holds U distinct
+ * shingles differs from nd_jaccard_sorted's with probability below U^2 / 2^33
+ * (5e-6 for U = 200), and then by about 1/U. At ngram 1 the shingles are
+ * characters and numbers, a few thousand in a whole bank: almost surely no two of
+ * them merge, and the Jaccards are exactly nd_jaccard_sorted's.
+ *
+ * A built store is read-only: any number of threads may query it at once. */
+typedef struct nd_shingle_sets nd_shingle_sets;
+
+/*! nd_shingle_sets_build() :
+ * Builds the shingle sets of texts[0 .. n) (as nd_shingles shingles them; @lens
+ * may be NULL for NUL-terminated texts; texts[i] may be NULL or empty, giving an
+ * empty set) on @threads workers (0 = all cores; the result does not depend on
+ * it). On success *out owns the store; free it with nd_shingle_sets_free().
+ * Polls the interrupt flag (nd_set_interrupt_flag).
+ * @return 0, ND_EINVAL (NULL out, NULL texts with n > 0, ngram == 0), ND_ENOMEM,
+ * ND_EUTF8 (the message names the text), ND_ELIMIT (n >= UINT32_MAX), ND_EINTR;
+ * *out is NULL on failure. */
+ND_API int nd_shingle_sets_build(nd_shingle_sets **out, const char *const *texts, const size_t *lens,
+				 size_t n, unsigned ngram, unsigned threads);
+
+/*! nd_shingle_sets_count() : the number of texts (0 for NULL). */
+ND_API size_t nd_shingle_sets_count(const nd_shingle_sets *s);
+
+/*! nd_shingle_sets_get() :
+ * The set of text @i: its keys, ascending and unique, owned by the store, and
+ * their number in *len (@len may be NULL). An empty set gives NULL and 0; so does
+ * an @i at or above the count (a caller error: there is no error code). */
+ND_API const uint32_t *nd_shingle_sets_get(const nd_shingle_sets *s, size_t i, size_t *len);
+
+/*! nd_shingle_sets_jaccard() :
+ * The exact Jaccard of the sets of texts @a and @b, |A n B| / |A u B| as a
+ * double, 0 when both are empty (as nd_jaccard_sorted); an index out of range
+ * counts as an empty set. Time: a merge of the two sets. */
+ND_API double nd_shingle_sets_jaccard(const nd_shingle_sets *s, size_t a, size_t b);
+
+/*! nd_shingle_sets_free() : releases @s; NULL is a harmless no-op. */
+ND_API void nd_shingle_sets_free(nd_shingle_sets *s);
+
 /*! nd_lsh_prob() : P(candidate) = 1 - (1 - s^r)^b for Jaccard s, b bands of r rows. */
 ND_API double nd_lsh_prob(double s, unsigned bands, unsigned rows);
 
@@ -100,11 +150,14 @@ typedef struct {
 typedef struct {
 	unsigned bands, rows;   /* as used (0, 0 for SimHash) */
 	double p_at_threshold;  /* nd_lsh_prob(threshold, bands, rows) (0 for SimHash) */
-	size_t candidates;      /* distinct candidate pairs before verification */
+	size_t candidates;      /* distinct candidate pairs, each checked once */
 	size_t verified;        /* candidate pairs that passed the exact check */
 	size_t empty_texts;     /* texts that took part in nothing */
 	size_t big_buckets;     /* buckets that exceeded max_bucket (summed over bands/tables) */
-	double t_signature, t_candidates, t_verify; /* seconds */
+	double t_signature;     /* seconds: grouping identical texts, shingle sets, signatures */
+	double t_candidates;    /* bucketing (MinHash) or the SimHash tables + sort */
+	double t_verify;        /* MinHash: enumerating each bucket's pairs and checking
+	                         * them (the two are one loop); SimHash: the checks */
 	size_t identical;       /* pairs linking a text to the first identical one
 	                         * (npairs == verified + identical) */
 } nd_lex_stats;
@@ -129,17 +182,37 @@ typedef struct {
  *    are only similar to non-neighbours in such a bucket may be missed unless
  *    another band finds them (stats->big_buckets counts how often this happened).
  *
+ * Verification is exact on the shingle-set store (nd_shingle_sets: 32-bit keys, see
+ * there), each distinct candidate checked once; a size filter and a 256-bit
+ * sketch reject most candidates before their sets are merged. The pairs found
+ * are the same as checking every candidate's (double)|A n B| / |A u B| >= threshold.
+ *
  * *pairs is malloc'd (free with free()), sorted by (a, b), without repeats; its
  * content is identical for any opts->threads. @stats may be NULL.
- * Memory, besides the caller's texts: about n*(9 + 8*bands) bytes, plus 16*n per
- * worker (at most bands workers) while bucketing and 36*n briefly while grouping
- * identical texts; ~110 MB for 1M texts at b = 9 on 2 cores. Time is dominated by
- * n * shingles * bands*rows MinHash evaluations (AVX2 when the CPU has it).
+ * Memory, besides the caller's texts: the store (4 bytes per distinct shingle of
+ * each distinct text, + 4 to 8 per text), a 128-byte row per distinct text (band keys,
+ * sketch; b <= 10), the bucket lists (at most 4 bytes per text per band), 16*n
+ * per worker (at most b workers) while bucketing, 36*n briefly while grouping
+ * identical texts, and 16 bytes per verified pair -- never the candidate list:
+ * at 1M templated exam questions (ngram 1, b = 9, 2 cores, 32M candidates) the
+ * pass peaks at ~290 MB, of which the store is ~155 MB. Time is dominated by
+ * shingling and n * shingles * bands*rows MinHash evaluations (AVX2 when the CPU
+ * has it), and on templated corpora by the candidate checks.
  * Polls the interrupt flag (nd_set_interrupt_flag).
  * @return 0, ND_EINVAL, ND_ENOMEM, ND_EUTF8 (a text is not valid UTF-8; the
  * message names it), ND_ELIMIT (n > UINT32_MAX), ND_EINTR. */
 ND_API int nd_lex_pairs(const char *const *texts, const size_t *lens, size_t n, const nd_lex_opts *opts,
 			nd_pair **pairs, size_t *npairs, nd_lex_stats *stats);
+
+/*! nd_lex_pairs_ex() :
+ * nd_lex_pairs(), which also hands over the shingle-set store it verified with,
+ * so the caller can compare any two records later without shingling again. On
+ * success, when @sets is not NULL, *sets holds one set per record (n of them;
+ * identical texts share one, empty texts have an empty set), built with
+ * opts->ngram; the caller frees it with nd_shingle_sets_free(). On failure *sets
+ * is NULL. With @sets NULL this is nd_lex_pairs(). */
+ND_API int nd_lex_pairs_ex(const char *const *texts, const size_t *lens, size_t n, const nd_lex_opts *opts,
+			   nd_pair **pairs, size_t *npairs, nd_lex_stats *stats, nd_shingle_sets **sets);
 
 #ifdef __cplusplus
 }

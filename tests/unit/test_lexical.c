@@ -362,46 +362,212 @@ TEST(lexical_shingles_reject_invalid_utf8)
 	free(v);
 }
 
-TEST(lexical_jaccard_hashset_matches_sorted)
+TEST(lexical_jaccard_sorted)
 {
-	rng r = rng_for(2);
-	corpus c = make_corpus(&r, 200, 50, 5);
-	nd_shingler sa = {0}, sb = {0};
-	nd_hset ha = {0}, hb = {0};
 	uint64_t a[] = {1, 3, 5, 7}, b[] = {3, 4, 5};
-
 	CHECK(fabs(nd_jaccard_sorted(a, 4, b, 3) - 2.0 / 5.0) < 1e-12);
 	CHECK(nd_jaccard_sorted(a, 0, b, 0) == 0.0);
 	CHECK(nd_jaccard_sorted(a, 4, a, 4) == 1.0);
-	for (size_t i = 0; i + 1 < c.n; i++) {
-		uint64_t *x, *y;
-		size_t nx, ny;
-		double want, got;
-		CHECK_OK(nd_shingles(c.t[i], c.len[i], 2, &x, &nx));
-		CHECK_OK(nd_shingles(c.t[i + 1], c.len[i + 1], 2, &y, &ny));
-		want = nd_jaccard_sorted(x, nx, y, ny);
-		CHECK_OK(nd_shingler_run(&sa, c.t[i], c.len[i], 2));
-		CHECK_OK(nd_shingler_run(&sb, c.t[i + 1], c.len[i + 1], 2));
-		CHECK_OK(nd_hset_build(&ha, sa.sh, sa.nsh));
-		CHECK_OK(nd_hset_jaccard(&ha, &hb, sb.sh, sb.nsh, &got));
-		CHECK_MSG(got == want, "pair %zu: %g vs %g", i, got, want);
-		CHECK_EQ_INT(ha.n, nx);
-		free(x);
-		free(y);
+}
+
+/* ---- the shingle-set store -------------------------------------------------------- */
+
+static int cmp_u32(const void *x, const void *y)
+{
+	uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y;
+	return (a > b) - (a < b);
+}
+
+/* the folded keys of nd_shingles' set, sorted and unique; *merged counts the
+ * 64-bit shingles that share a key with another (a fold collision) */
+static size_t folded(const uint64_t *h, size_t n, uint32_t *out, size_t *merged)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++)
+		out[i] = nd_shingle_key(h[i]);
+	qsort(out, n, sizeof *out, cmp_u32);
+	for (size_t i = 0; i < n; i++)
+		if (k == 0 || out[i] != out[k - 1])
+			out[k++] = out[i];
+	*merged = n - k;
+	return k;
+}
+
+TEST(lexical_shingle_sets_match_sorted_hashes)
+{
+	rng r = rng_for(12);
+	corpus c = make_corpus(&r, 3000, 40, 5);
+	static const unsigned threads[] = {1, 2, 8};
+
+	/* a few texts without any set, and one far longer than a block's average */
+	free(c.t[5]);
+	c.t[5] = NULL;
+	c.len[5] = 0;
+	c.t[6][0] = '\0';
+	c.len[6] = 0;
+	for (unsigned ngram = 1; ngram <= 3; ngram++) {
+		nd_shingle_sets *ref = NULL;
+		for (size_t ti = 0; ti < 3; ti++) {
+			nd_shingle_sets *s = NULL;
+			CHECK_OK(nd_shingle_sets_build(&s, texts_of(&c), c.len, c.n, ngram, threads[ti]));
+			if (!s)
+				return;
+			CHECK_EQ_INT(nd_shingle_sets_count(s), c.n);
+			if (ti == 0) {
+				ref = s;
+				continue;
+			}
+			/* the same sets at any thread count */
+			for (size_t i = 0; i < c.n; i++) {
+				size_t nx, ny;
+				const uint32_t *x = nd_shingle_sets_get(ref, i, &nx), *y = nd_shingle_sets_get(s, i, &ny);
+				CHECK_MSG(nx == ny && (nx == 0 || memcmp(x, y, nx * sizeof *x) == 0),
+					  "ngram %u, %u threads: set %zu differs", ngram, threads[ti], i);
+			}
+			nd_shingle_sets_free(s);
+		}
+		/* each set is nd_shingles' set, folded; each Jaccard is nd_jaccard_sorted's
+		 * unless a fold merged two shingles of the pair (then it differs by ~1/U) */
+		for (size_t k = 0; k < 2 * c.n; k++) {
+			size_t i = k < c.n ? k : rnd(&r) % c.n, j = k < c.n ? (k + 1) % c.n : rnd(&r) % c.n;
+			uint64_t *hi, *hj, *hu;
+			size_t ni, nj, nu = 0, nk, mi, mu, x = 0, y = 0;
+			uint32_t *fi, *fu;
+			const uint32_t *got;
+			double want, have;
+			CHECK_OK(nd_shingles(c.t[i] ? c.t[i] : "", c.len[i], ngram, &hi, &ni));
+			CHECK_OK(nd_shingles(c.t[j] ? c.t[j] : "", c.len[j], ngram, &hj, &nj));
+			fi = malloc((ni + 1) * sizeof *fi);
+			fu = malloc((ni + nj + 1) * sizeof *fu);
+			hu = malloc((ni + nj + 1) * sizeof *hu);
+			got = nd_shingle_sets_get(ref, i, &nk);
+			CHECK_EQ_INT(nk, folded(hi, ni, fi, &mi));
+			CHECK(nk == 0 ? got == NULL : memcmp(got, fi, nk * sizeof *got) == 0);
+			while (x < ni || y < nj) { /* the 64-bit union */
+				if (y >= nj || (x < ni && hi[x] < hj[y]))
+					hu[nu++] = hi[x++];
+				else if (x >= ni || hj[y] < hi[x])
+					hu[nu++] = hj[y++];
+				else
+					hu[nu++] = hi[x++], y++;
+			}
+			folded(hu, nu, fu, &mu);
+			want = nd_jaccard_sorted(hi, ni, hj, nj);
+			have = nd_shingle_sets_jaccard(ref, i, j);
+			if (mu == 0)
+				CHECK_MSG(have == want, "ngram %u, texts %zu, %zu: %.17g vs %.17g", ngram, i, j, have, want);
+			else
+				CHECK_MSG(fabs(have - want) <= 2.0 * (double)mu / (double)nu, "%zu merges", mu);
+			free(hi);
+			free(hj);
+			free(hu);
+			free(fi);
+			free(fu);
+		}
+		CHECK(nd_shingle_sets_jaccard(ref, 5, 6) == 0.0); /* both empty */
+		CHECK(nd_shingle_sets_jaccard(ref, 7, 7) == 1.0);
+		CHECK(nd_shingle_sets_jaccard(ref, 7, c.n) == 0.0); /* out of range: empty */
+		CHECK(nd_shingle_sets_get(ref, c.n, NULL) == NULL);
+		nd_shingle_sets_free(ref);
 	}
-	/* the value 0 is an ordinary member */
-	{
-		uint64_t z1[] = {0, 1, 2}, z2[] = {0, 2, 9, 9};
-		double j;
-		CHECK_OK(nd_hset_build(&ha, z1, 3));
-		CHECK_OK(nd_hset_jaccard(&ha, &hb, z2, 4, &j));
-		CHECK(fabs(j - 2.0 / 4.0) < 1e-12);
-	}
-	nd_shingler_free(&sa);
-	nd_shingler_free(&sb);
-	nd_hset_free(&ha);
-	nd_hset_free(&hb);
 	corpus_free(&c);
+}
+
+TEST(lexical_shingle_sets_errors)
+{
+	const char *t[] = {"第一题内容是这个", "第二题\xff内容"};
+	nd_shingle_sets *s = (nd_shingle_sets *)&s;
+	volatile int flag = 1;
+
+	CHECK_EQ_INT(nd_shingle_sets_build(&s, t, NULL, 2, 1, 1), ND_EUTF8);
+	CHECK(s == NULL && strstr(nd_error_last(), "text 1") != NULL);
+	CHECK_EQ_INT(nd_shingle_sets_build(NULL, t, NULL, 2, 1, 1), ND_EINVAL);
+	CHECK_EQ_INT(nd_shingle_sets_build(&s, NULL, NULL, 2, 1, 1), ND_EINVAL);
+	CHECK_EQ_INT(nd_shingle_sets_build(&s, t, NULL, 1, 0, 1), ND_EINVAL);
+	CHECK_EQ_INT(nd_shingle_sets_build(&s, t, NULL, (size_t)UINT32_MAX, 1, 1), ND_ELIMIT);
+	CHECK_OK(nd_shingle_sets_build(&s, NULL, NULL, 0, 1, 0));
+	CHECK_EQ_INT(nd_shingle_sets_count(s), 0);
+	nd_shingle_sets_free(s);
+	nd_shingle_sets_free(NULL);
+	CHECK_EQ_INT(nd_shingle_sets_count(NULL), 0);
+	nd_set_interrupt_flag(&flag);
+	CHECK_EQ_INT(nd_shingle_sets_build(&s, t, NULL, 1, 1, 1), ND_EINTR);
+	nd_set_interrupt_flag(NULL);
+}
+
+/* The filters in front of the merge only ever reject pairs below the threshold:
+ * nd_jaccard_min_inter is exactly the rounded test, min(|A|, |B|) and the sketch
+ * bound are upper bounds on |A n B|, and nd_inter_at_least is exact whenever the
+ * answer reaches @need. */
+TEST(lexical_filters_never_reject_a_similar_pair)
+{
+	rng r = rng_for(13);
+	static const double ts[] = {0.5, 0.7, 0.8, 0.85, 0.9, 0.95, 0.99, 1.0, 0.3333333333333333};
+	uint32_t a[400], b[400];
+
+	for (size_t ti = 0; ti < sizeof ts / sizeof *ts; ti++) {
+		double t = ts[ti];
+		for (size_t na = 0; na <= 60; na++)
+			for (size_t nb = 0; nb <= 60; nb++) {
+				size_t sum = na + nb, need = nd_jaccard_min_inter(sum, t), lo = na < nb ? na : nb;
+				for (size_t i = 0; i <= lo; i++) {
+					int pass = sum > i && (double)i / (double)(sum - i) >= t;
+					CHECK_MSG(pass == (need != SIZE_MAX && i >= need),
+						  "t %g, |A| %zu, |B| %zu, |A n B| %zu: need %zu", t, na, nb, i, need);
+					/* the brief's size filter, min >= t * max, in the same terms */
+					if (pass)
+						CHECK((double)lo / (double)(na > nb ? na : nb) >= t);
+				}
+			}
+	}
+	/* random sets with planted overlaps: sketch bound and early-exit merge */
+	for (int rep = 0; rep < 20000; rep++) {
+		size_t common = rnd(&r) % 120, only_a = rnd(&r) % 20, only_b = rnd(&r) % 20, na = 0, nb = 0, exact = 0;
+		size_t i = 0, j = 0, got, need = rnd(&r) % 140;
+		uint64_t sa[ND_SKETCH_WORDS], sb[ND_SKETCH_WORDS];
+		double t = 0.5 + (double)(rnd(&r) % 50) / 100.0;
+		for (size_t k = 0; k < common; k++)
+			a[na++] = b[nb++] = (uint32_t)rnd(&r);
+		for (size_t k = 0; k < only_a; k++)
+			a[na++] = (uint32_t)rnd(&r);
+		for (size_t k = 0; k < only_b; k++)
+			b[nb++] = (uint32_t)rnd(&r);
+		qsort(a, na, sizeof *a, cmp_u32);
+		qsort(b, nb, sizeof *b, cmp_u32);
+		while (i < na && j < nb) /* random keys: repeats are a 2^-32 accident, counted right anyway */
+			if (a[i] < b[j])
+				i++;
+			else if (a[i] > b[j])
+				j++;
+			else
+				exact++, i++, j++;
+		nd_sketch_of(a, na, sa);
+		nd_sketch_of(b, nb, sb);
+		CHECK(na - nd_sketch_missing(sa, sb) >= exact && nb - nd_sketch_missing(sb, sa) >= exact);
+		got = nd_inter_at_least(a, na, b, nb, need);
+		CHECK_MSG(exact >= need ? got == exact : got < need, "need %zu: %zu, exact %zu", need, got, exact);
+		CHECK(nd_inter_at_least(a, na, b, nb, 0) == exact);
+		need = nd_jaccard_min_inter(na + nb, t);
+		if (na + nb > exact && (double)exact / (double)(na + nb - exact) >= t)
+			CHECK(need <= exact && na - nd_sketch_missing(sa, sb) >= need &&
+			      nb - nd_sketch_missing(sb, sa) >= need && nd_inter_at_least(a, na, b, nb, need) == exact);
+	}
+}
+
+TEST(lexical_sketch_popcount_matches_builtin)
+{
+	rng r = rng_for(14);
+	for (int rep = 0; rep < 100000; rep++) {
+		uint64_t x[ND_SKETCH_WORDS], y[ND_SKETCH_WORDS];
+		unsigned want = 0;
+		for (int k = 0; k < ND_SKETCH_WORDS; k++) {
+			/* all-ones words too: the SWAR sum must hold 256 */
+			x[k] = rep % 7 == 0 ? UINT64_MAX : rnd(&r) | (rep % 3 ? rnd(&r) : 0);
+			y[k] = rep % 5 == 0 ? 0 : rnd(&r) & rnd(&r);
+			want += (unsigned)__builtin_popcountll(x[k] & ~y[k]);
+		}
+		CHECK_EQ_INT(nd_sketch_missing(x, y), want);
+	}
 }
 
 /* ---- MinHash ------------------------------------------------------------------------ */
@@ -533,7 +699,7 @@ TEST(lexical_lsh_params_recall_first)
 }
 
 /* Candidate generation on pairs of known Jaccard s follows P(s) = 1-(1-s^r)^b:
- * signatures, band keys and nd_lsh_band_pairs as nd_lex_pairs uses them. */
+ * signatures, band keys and nd_lsh_band_buckets as nd_lex_pairs uses them. */
 TEST(lexical_lsh_candidate_rate_follows_s_curve)
 {
 	static const double sims[] = {0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95};
@@ -548,7 +714,6 @@ TEST(lexical_lsh_candidate_rate_follows_s_curve)
 	CHECK_OK(nd_mh_perms_init(&p, bands * rows, rnd(&r)));
 	for (size_t si = 0; si < sizeof sims / sizeof *sims; si++) {
 		size_t common = (size_t)(sims[si] * u + 0.5), diff = (u - common) / 2, hits = 0, big = 0;
-		nd_u64vec out = {0};
 		double want = nd_lsh_prob(sims[si], bands, rows), got, tol;
 		unsigned char *hit = calloc(npairs, 1);
 		/* items 2i, 2i+1 are the pair i */
@@ -563,13 +728,20 @@ TEST(lexical_lsh_candidate_rate_follows_s_curve)
 			for (unsigned j = 0; j < bands; j++)
 				keys[j * 2 * npairs + 2 * i + 1] = bk[j];
 		}
-		for (unsigned j = 0; j < bands; j++)
-			CHECK_OK(nd_lsh_band_pairs(keys + j * 2 * npairs, NULL, NULL, 2 * npairs, 256, buf,
-						   &out, &big));
-		for (size_t k = 0; k < out.n; k++) {
-			uint32_t x = (uint32_t)(out.v[k] >> 32), y = (uint32_t)out.v[k];
-			if (y == x + 1 && (x & 1) == 0)
-				hit[x / 2] = 1; /* pairs across different i are chance meetings */
+		for (unsigned j = 0; j < bands; j++) {
+			nd_lsh_runs runs;
+			CHECK_OK(nd_lsh_band_buckets(keys + j * 2 * npairs, 1, NULL, 2 * npairs, buf, &runs));
+			for (size_t k = 0; k < runs.nrun; k++) {
+				const uint32_t *it = runs.item + runs.start[k];
+				size_t len = runs.start[k + 1] - runs.start[k];
+				big += len > 256;
+				/* members ascend: the pair i is two neighbours 2i, 2i+1 (pairs
+				 * across different i are chance meetings) */
+				for (size_t x = 0; x + 1 < len; x++)
+					if (it[x + 1] == it[x] + 1 && (it[x] & 1) == 0)
+						hit[it[x] / 2] = 1;
+			}
+			nd_lsh_runs_free(&runs);
 		}
 		for (size_t i = 0; i < npairs; i++)
 			hits += hit[i];
@@ -581,42 +753,40 @@ TEST(lexical_lsh_candidate_rate_follows_s_curve)
 			  sims[si], got, want, tol);
 		CHECK_EQ_INT(big, 0);
 		free(hit);
-		nd_u64vec_free(&out);
 	}
 	nd_mh_perms_free(&p);
 	free(keys);
 	free(buf);
 }
 
-TEST(lexical_lsh_band_buckets_and_chains)
+TEST(lexical_lsh_band_buckets)
 {
-	/* keys: 0..4 share key 7, 5..6 share key 9, the rest unique */
-	uint64_t keys[10] = {7, 7, 7, 7, 7, 9, 9, 1, 2, 3};
-	uint32_t ids[10] = {10, 11, 12, 13, 14, 20, 21, 30, 31, 32};
+	/* keys: items 0..4 share key 7, 5..6 share key 9, the rest unique; read with
+	 * a stride of 2 (the odd words are noise) */
+	uint64_t keys[20] = {7, 1, 7, 1, 7, 1, 7, 1, 7, 1, 9, 1, 9, 1, 1, 1, 2, 1, 3, 1};
 	unsigned char active[10] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1};
 	nd_kv buf[10];
-	nd_u64vec out = {0};
-	size_t big = 0, n;
-	uint64_t tmp[64];
+	nd_lsh_runs runs;
 
-	CHECK_OK(nd_lsh_band_pairs(keys, ids, active, 10, 256, buf, &out, &big));
-	n = nd_sort_unique_u64(out.v, tmp, out.n);
-	CHECK_EQ_INT(n, 10 + 1); /* C(5,2) + 1 */
-	CHECK_EQ_INT(big, 0);
-	out.n = 0;
-	/* max_bucket 3: the 5-bucket becomes the chain 10-11-12-13-14 */
-	CHECK_OK(nd_lsh_band_pairs(keys, ids, active, 10, 3, buf, &out, &big));
-	n = nd_sort_unique_u64(out.v, tmp, out.n);
-	CHECK_EQ_INT(n, 4 + 1);
-	CHECK_EQ_INT(big, 1);
-	CHECK(n == 5 && out.v[0] == nd_pair_key(10, 11) && out.v[3] == nd_pair_key(13, 14) &&
-	      out.v[4] == nd_pair_key(20, 21));
-	/* inactive items take no part */
-	out.n = 0;
+	CHECK_OK(nd_lsh_band_buckets(keys, 2, active, 10, buf, &runs));
+	CHECK_EQ_INT(runs.nrun, 2);
+	if (runs.nrun == 2) {
+		/* runs come in key order of their top bits; members ascending */
+		size_t five = runs.start[1] - runs.start[0] == 5 ? 0 : 1;
+		const uint32_t *m5 = runs.item + runs.start[five], *m2 = runs.item + runs.start[1 - five];
+		CHECK(runs.start[five + 1] - runs.start[five] == 5 && m5[0] == 0 && m5[4] == 4);
+		CHECK(runs.start[2 - five] - runs.start[1 - five] == 2 && m2[0] == 5 && m2[1] == 6);
+	}
+	nd_lsh_runs_free(&runs);
+	/* inactive items take no part: item 5 leaves 6 alone */
 	active[5] = 0;
-	CHECK_OK(nd_lsh_band_pairs(keys, ids, active, 10, 256, buf, &out, &big));
-	CHECK_EQ_INT(out.n, 10);
-	nd_u64vec_free(&out);
+	CHECK_OK(nd_lsh_band_buckets(keys, 2, active, 10, buf, &runs));
+	CHECK_EQ_INT(runs.nrun, 1);
+	CHECK_EQ_INT(runs.start[1], 5);
+	nd_lsh_runs_free(&runs);
+	CHECK_OK(nd_lsh_band_buckets(keys, 2, active, 0, buf, &runs));
+	CHECK_EQ_INT(runs.nrun, 0);
+	nd_lsh_runs_free(&runs);
 }
 
 /* ---- SimHash -------------------------------------------------------------------------- */
@@ -826,6 +996,156 @@ TEST(lexical_pairs_identical_for_any_thread_count)
 			}
 			free(ref);
 		}
+	}
+	corpus_free(&c);
+}
+
+TEST(lexical_pairs_ex_matches_pairs_and_hands_over_the_sets)
+{
+	rng r = rng_for(15);
+	corpus c = make_corpus(&r, 4000, 20, 5);
+	static const unsigned threads[] = {1, 2, 8};
+	nd_shingle_sets *all = NULL;
+
+	free(c.t[3]);
+	c.t[3] = NULL;
+	c.len[3] = 0;
+	CHECK_OK(nd_shingle_sets_build(&all, texts_of(&c), c.len, c.n, 1, 0));
+	for (int method = 0; method < 2; method++) {
+		nd_lex_opts o = ND_LEX_OPTS_INIT;
+		nd_pair *ref = NULL;
+		size_t nref = 0;
+		nd_lex_stats sref;
+		o.method = method ? ND_LEX_SIMHASH : ND_LEX_MINHASH;
+		o.simhash_bits = 8;
+		o.threshold = 0.8;
+		o.ngram = 1;
+		CHECK_OK(nd_lex_pairs(texts_of(&c), c.len, c.n, &o, &ref, &nref, &sref));
+		CHECK_MSG(nref > 400, "only %zu pairs", nref);
+		for (size_t ti = 0; ti < 3; ti++) {
+			nd_pair *p = NULL;
+			size_t np = 0;
+			nd_lex_stats st;
+			nd_shingle_sets *s = NULL;
+			o.threads = threads[ti];
+			CHECK_OK(nd_lex_pairs_ex(texts_of(&c), c.len, c.n, &o, &p, &np, &st, &s));
+			CHECK_MSG(same_pairs(ref, nref, p, np), "method %d, %u threads: %zu pairs, nd_lex_pairs %zu",
+				  method, threads[ti], np, nref);
+			CHECK(st.candidates == sref.candidates && st.verified == sref.verified &&
+			      st.identical == sref.identical && st.big_buckets == sref.big_buckets);
+			/* one set per record, as the store built on its own would hold it */
+			CHECK_EQ_INT(nd_shingle_sets_count(s), c.n);
+			for (size_t i = 0; s && i < c.n; i++) {
+				size_t nx, ny;
+				const uint32_t *x = nd_shingle_sets_get(all, i, &nx), *y = nd_shingle_sets_get(s, i, &ny);
+				CHECK_MSG(nx == ny && (nx == 0 || memcmp(x, y, nx * sizeof *x) == 0), "set %zu", i);
+			}
+			for (size_t i = 0; i < np; i++)
+				CHECK(fabs(nd_shingle_sets_jaccard(s, p[i].a, p[i].b) - p[i].sim) < 1e-6);
+			nd_shingle_sets_free(s);
+			free(p);
+		}
+		free(ref);
+	}
+	/* NULL sets: nd_lex_pairs; a failure leaves no store behind */
+	{
+		const char *t[] = {"第一题内容是这个", "第二题\xff内容"};
+		nd_shingle_sets *s = (nd_shingle_sets *)&s;
+		nd_pair *p = NULL;
+		size_t np = 0;
+		CHECK_EQ_INT(nd_lex_pairs_ex(t, NULL, 2, NULL, &p, &np, NULL, &s), ND_EUTF8);
+		CHECK(s == NULL && p == NULL);
+		CHECK_OK(nd_lex_pairs_ex(t, NULL, 1, NULL, &p, &np, NULL, NULL));
+		free(p);
+	}
+	nd_shingle_sets_free(all);
+	corpus_free(&c);
+}
+
+/* Step 4 checks each pair the bands emit once, in the first band that emits it,
+ * and never materialises the list: against a reference that does (every band's
+ * buckets as all pairs, or as chains past max_bucket; the union sorted), the
+ * candidate count and the verified pairs must be exactly the same. */
+TEST(lexical_pairs_check_every_band_candidate_once)
+{
+	rng r = rng_for(16);
+	corpus c = make_corpus(&r, 3000, 30, 5);
+	static const size_t limits[] = {256, 3, 1};
+
+	for (size_t li = 0; li < 3; li++) {
+		nd_lex_opts o = ND_LEX_OPTS_INIT;
+		nd_pair *p = NULL;
+		size_t np = 0, m = 0, ncand = 0, nver = 0, nout = 0;
+		nd_lex_stats st;
+		nd_shingle_sets *sets = NULL;
+		nd_mh_perms perms;
+		uint32_t *rec = malloc(c.n * sizeof *rec), *sig;
+		uint64_t *bk, *tmp;
+		nd_kv *buf = malloc(c.n * sizeof *buf);
+		nd_u64vec cand = {0};
+
+		o.threshold = 0.7;
+		o.max_bucket = limits[li];
+		CHECK_OK(nd_lex_pairs(texts_of(&c), c.len, c.n, &o, &p, &np, &st));
+		CHECK_OK(nd_shingle_sets_build(&sets, texts_of(&c), c.len, c.n, o.ngram, 1));
+		CHECK_OK(nd_mh_perms_init(&perms, st.bands * st.rows, o.seed));
+		sig = malloc(perms.k * sizeof *sig);
+		bk = malloc(c.n * st.bands * sizeof *bk);
+		/* representatives: first occurrences of the texts with a token */
+		for (size_t i = 0; i < c.n; i++) {
+			size_t nk, k;
+			const uint32_t *keys = nd_shingle_sets_get(sets, i, &nk);
+			for (k = 0; k < m; k++)
+				if (c.len[rec[k]] == c.len[i] && memcmp(c.t[rec[k]], c.t[i], c.len[i]) == 0)
+					break;
+			if (!nk || k < m)
+				continue;
+			nd_minhash_scalar(&perms, keys, nk, sig);
+			nd_band_keys(sig, st.bands, st.rows, bk + m * st.bands);
+			rec[m++] = (uint32_t)i;
+		}
+		for (unsigned j = 0; j < st.bands; j++) {
+			nd_lsh_runs runs;
+			CHECK_OK(nd_lsh_band_buckets(bk + j, st.bands, NULL, m, buf, &runs));
+			for (size_t k = 0; k < runs.nrun; k++) {
+				const uint32_t *it = runs.item + runs.start[k];
+				size_t len = runs.start[k + 1] - runs.start[k];
+				for (size_t x = 0; x + 1 < len; x++)
+					for (size_t y = x + 1; y < (len <= o.max_bucket ? len : x + 2); y++)
+						nd_u64vec_push(&cand, nd_pair_key(rec[it[x]], rec[it[y]]));
+			}
+			nd_lsh_runs_free(&runs);
+		}
+		tmp = malloc((cand.n + 1) * sizeof *tmp);
+		ncand = nd_sort_unique_u64(cand.v, tmp, cand.n);
+		CHECK_MSG(st.candidates == ncand, "max_bucket %zu: %zu candidates, the bands emit %zu", o.max_bucket,
+			  st.candidates, ncand);
+		CHECK(o.max_bucket == 256 || st.big_buckets > 0);
+		/* the verified pairs: the output without its stars (pairs of two
+		 * representatives), in the same order */
+		for (size_t k = 0; k < ncand; k++) {
+			uint32_t a = (uint32_t)(cand.v[k] >> 32), b = (uint32_t)cand.v[k];
+			double jac = nd_shingle_sets_jaccard(sets, a, b);
+			if (jac < o.threshold)
+				continue;
+			nver++;
+			while (nout < np && (c.len[p[nout].a] == c.len[p[nout].b] &&
+					     memcmp(c.t[p[nout].a], c.t[p[nout].b], c.len[p[nout].a]) == 0))
+				nout++; /* a star */
+			CHECK_MSG(nout < np && p[nout].a == a && p[nout].b == b && p[nout].sim == (float)jac,
+				  "max_bucket %zu: pair %u-%u (J %g) missing", o.max_bucket, a, b, jac);
+			nout++;
+		}
+		CHECK_EQ_INT(st.verified, nver);
+		free(p);
+		free(rec);
+		free(sig);
+		free(bk);
+		free(tmp);
+		free(buf);
+		nd_u64vec_free(&cand);
+		nd_mh_perms_free(&perms);
+		nd_shingle_sets_free(sets);
 	}
 	corpus_free(&c);
 }
