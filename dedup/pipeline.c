@@ -265,7 +265,14 @@ typedef struct {
 	const graph *g;
 	keep_ctx kc;
 	const nd_shingle_sets *sets;
+	uint32_t *pos; /* record index -> position in the component being formed, else UINT32_MAX */
 } cluster_ctx;
+
+static int size_cmp(const void *x, const void *y)
+{
+	size_t a = *(const size_t *)x, b = *(const size_t *)y;
+	return a < b ? -1 : a > b;
+}
 
 static int sort_by_keep(const void *x, const void *y, void *kc)
 {
@@ -285,36 +292,60 @@ static int u32_cmp(const void *x, const void *y)
 static int form_groups(cluster_ctx *c, uint32_t *m, size_t k, nd_member *out, size_t *out_n)
 {
 	const nd_dataset *ds = c->ds;
-	double t = c->o->lex.threshold;
-	unsigned char *taken = calloc(k, 1);
+	unsigned char *taken = calloc(k, 1), *ingroup = calloc(k, 1);
 	uint32_t *grp = malloc(k * sizeof *grp);
+	size_t *gi = malloc(k * sizeof *gi);
 	int rc = 0, first_group = 1;
 	size_t written = 0;
-	if (!taken || !grp) {
+	if (!taken || !ingroup || !grp || !gi) {
 		rc = nd_seterr(ND_ENOMEM, "out of memory");
 		goto out;
 	}
+	for (size_t i = 0; i < k; i++)
+		c->pos[m[i]] = (uint32_t)i;
 	for (size_t lead = 0; lead < k; lead++) {
 		if (taken[lead])
 			continue;
+		/* the leader and every remaining record with an accepted pair to it: the
+		 * pair passed verification and every guard, so each member is itself
+		 * similar to its leader, and a chain A~B~C cannot bring C in through B.
+		 * Looking only at the leader's pairs keeps this linear in the pairs of the
+		 * component; a record whose pair with the leader LSH missed leads its own
+		 * cluster. */
 		size_t ng = 0;
 		taken[lead] = 1;
-		grp[ng++] = m[lead];
-		for (size_t j = lead + 1; j < k; j++) {
-			if (taken[j])
-				continue;
-			int ok = graph_edge(c->g, m[lead], m[j]) != SIZE_MAX;
-			if (!ok) {
-				const nd_compare *a = nd_dataset_compare(ds, m[lead]), *b = nd_dataset_compare(ds, m[j]);
-				if (!nd_guard_check(a, b, c->o->guards, NULL, 0) &&
-				    !(c->o->on_conflict == ND_CONFLICT_SEPARATE && answers_differ(a, b))) {
-					ok = jaccard_of(c->sets, m[lead], m[j]) >= t - 1e-6;
-				}
-			}
-			if (ok) {
+		gi[ng++] = lead;
+		for (size_t q = c->g->off[m[lead]]; q < c->g->off[m[lead] + 1]; q++) {
+			uint32_t j = c->pos[c->g->to[q]];
+			if (j != UINT32_MAX && !taken[j]) {
 				taken[j] = 1;
-				grp[ng++] = m[j];
+				gi[ng++] = j;
 			}
+		}
+		/* identical texts are linked as a star to their first occurrence (a spanning
+		 * set, not all pairs): whoever joined brings its identical twins along,
+		 * when they are compatible with the leader too (an image on both sides
+		 * may differ) */
+		for (size_t x = 0; x < ng; x++) {
+			uint32_t r = m[gi[x]];
+			for (size_t q = c->g->off[r]; q < c->g->off[r + 1]; q++) {
+				uint32_t j = c->pos[c->g->to[q]];
+				if (j == UINT32_MAX || taken[j] || c->g->pass[q] != ND_PASS_EXACT)
+					continue;
+				const nd_compare *a = nd_dataset_compare(ds, m[lead]), *b = nd_dataset_compare(ds, m[j]);
+				if (nd_guard_check(a, b, c->o->guards, NULL, 0) ||
+				    (c->o->on_conflict == ND_CONFLICT_SEPARATE && answers_differ(a, b)))
+					continue;
+				taken[j] = 1;
+				gi[ng++] = j;
+			}
+		}
+		/* members in keep order (their position in m), so ties below go to the
+		 * better record */
+		qsort(gi + 1, ng - 1, sizeof *gi, size_cmp);
+		for (size_t x = 0; x < ng; x++) {
+			grp[x] = m[gi[x]];
+			ingroup[gi[x]] = 1;
 		}
 		if (!first_group)
 			c->r->stats.split_members += ng;
@@ -323,10 +354,12 @@ static int form_groups(cluster_ctx *c, uint32_t *m, size_t k, nd_member *out, si
 			continue;
 		/* the record kept: with conflicting answers under "keep", one holding the
 		 * most common answer (ties: the better record in keep order) */
-		size_t kept = 0;
+		size_t kept = 0, first_answer = 0;
 		int conflict = 0;
-		for (size_t x = 1; x < ng; x++)
-			if (answers_differ(nd_dataset_compare(ds, grp[0]), nd_dataset_compare(ds, grp[x])))
+		while (first_answer < ng && !*nd_dataset_compare(ds, grp[first_answer])->answer)
+			first_answer++;
+		for (size_t x = first_answer + 1; x < ng; x++)
+			if (answers_differ(nd_dataset_compare(ds, grp[first_answer]), nd_dataset_compare(ds, grp[x])))
 				conflict = 1;
 		if (conflict && c->o->on_conflict == ND_CONFLICT_KEEP) {
 			size_t best = 0, best_votes = 0;
@@ -379,25 +412,32 @@ static int form_groups(cluster_ctx *c, uint32_t *m, size_t k, nd_member *out, si
 				pass = (nd_pass)c->g->pass[p];
 			} else {
 				float best = -1;
-				for (size_t q = c->g->off[idx]; q < c->g->off[idx + 1]; q++)
-					for (size_t y = 0; y < ng; y++)
-						if (grp[y] == c->g->to[q] && c->g->sim[q] > best) {
-							best = c->g->sim[q];
-							pass = (nd_pass)c->g->pass[q];
-						}
+				for (size_t q = c->g->off[idx]; q < c->g->off[idx + 1]; q++) {
+					uint32_t j = c->pos[c->g->to[q]];
+					if (j != UINT32_MAX && ingroup[j] && c->g->sim[q] > best) {
+						best = c->g->sim[q];
+						pass = (nd_pass)c->g->pass[q];
+					}
+				}
 			}
 			mm[x + 1].index = idx;
 			mm[x + 1].similarity = s;
 			mm[x + 1].pass = pass;
 		}
 		free(order);
+		for (size_t x = 0; x < ng; x++)
+			ingroup[gi[x]] = 0;
 		written += ng;
 		if ((rc = push_cluster(c->r, &cl)))
 			goto out;
 	}
 out:
+	for (size_t i = 0; i < k; i++)
+		c->pos[m[i]] = UINT32_MAX;
 	free(taken);
+	free(ingroup);
 	free(grp);
+	free(gi);
 	*out_n = written;
 	return rc;
 }
@@ -419,7 +459,7 @@ int nd_dedup_run(nd_result **out, const nd_dataset *ds, const nd_dedup_opts *o, 
 	nd_shingle_sets *sets = NULL;
 	edge *e = NULL;
 	unsigned char *use = NULL;
-	uint32_t *parent = NULL, *order = NULL;
+	uint32_t *parent = NULL, *order = NULL, *pos = NULL;
 	graph g;
 	int rc = 0;
 	double t0;
@@ -586,7 +626,12 @@ int nd_dedup_run(nd_result **out, const nd_dataset *ds, const nd_dedup_opts *o, 
 	for (size_t i = 0; i < n; i++)
 		order[count[parent[i]]++] = (uint32_t)i; /* parent[] is now fully compressed */
 	free(count);
-	cluster_ctx cc = {ds, o, r, &g, {ds, o->keep}, sets};
+	if (!(pos = malloc(n * sizeof *pos))) {
+		rc = nd_seterr(ND_ENOMEM, "out of memory");
+		goto fail;
+	}
+	memset(pos, 0xFF, n * sizeof *pos);
+	cluster_ctx cc = {ds, o, r, &g, {ds, o->keep}, sets, pos};
 	size_t i = 0;
 	while (i < n) {
 		size_t j = i + 1;
@@ -633,6 +678,7 @@ int nd_dedup_run(nd_result **out, const nd_dataset *ds, const nd_dedup_opts *o, 
 		r->stats.kept += r->keep[k];
 	r->stats.removed = n - r->stats.kept;
 	r->stats.t_cluster = nd_now() - t0;
+	free(pos);
 	graph_free(&g);
 	nd_shingle_sets_free(sets);
 	free(parent);
@@ -643,6 +689,7 @@ int nd_dedup_run(nd_result **out, const nd_dataset *ds, const nd_dedup_opts *o, 
 	*out = r;
 	return 0;
 fail:
+	free(pos);
 	graph_free(&g);
 	nd_shingle_sets_free(sets);
 	free(parent);

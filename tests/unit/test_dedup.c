@@ -301,3 +301,23 @@ TEST(dedup_output_identical_at_any_thread_count)
 	free(first);
 	free(bank);
 }
+
+TEST(dedup_identical_copies_join_whichever_record_leads)
+{
+	/* identical texts are linked to their first occurrence only; the record kept is
+	 * the last (it alone has an explanation): every copy must still join it */
+	const char *bank =
+		"{\"question\": \"雾天行车应当开启雾灯。\", \"options\": [], \"answer\": \"对\"}\n"
+		"{\"question\": \"雾天行车应当开启雾灯。\", \"options\": [], \"answer\": \"对\"}\n"
+		"{\"question\": \"雾天行车，应当开启雾灯\", \"options\": [], \"answer\": \"对\"}\n"
+		"{\"question\": \"雾天行车应当开启雾灯。\", \"options\": [], \"answer\": \"对\", \"explanation\": \"雾天能见度低。\"}\n";
+	run_t x = run(bank, NULL);
+	if (x.r) {
+		const nd_cluster *c;
+		CHECK_EQ_INT(nd_result_clusters(x.r, &c), 1);
+		CHECK_EQ_INT(c[0].n_members, 4);
+		CHECK_EQ_INT(c[0].kept, 3);
+		CHECK_EQ_INT(nd_result_stats(x.r)->kept, 1);
+	}
+	done(&x);
+}
