@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h> /* fstat: the data a header announces must be in the file */
 #include "internal.h"
 #include "embed_internal.h"
 
@@ -103,6 +104,17 @@ static int read_npy(float **out, size_t *n, size_t *d, FILE *f, const char *path
 	if (rows == 0 || cols == 0 || cols > (1u << 20) || rows > MAX_ELEMS / cols) {
 		rc = nd_seterr(ND_EFORMAT, "%s: .npy shape (%llu, %llu) is empty or too large", path, rows, cols);
 		goto out;
+	}
+	{ /* a regular file must hold the data the header announces: no allocation on its word alone */
+		struct stat st;
+		long at = ftell(f);
+		uint64_t esz = f16 ? 2 : 4;
+		if (at >= 0 && fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) &&
+		    (uint64_t)st.st_size - (uint64_t)at < rows * cols * esz) {
+			rc = nd_seterr(ND_EFORMAT, "%s: truncated: the header says (%llu, %llu) but row %zu is incomplete",
+				       path, rows, cols, (size_t)(((uint64_t)st.st_size - (uint64_t)at) / esz / cols));
+			goto out;
+		}
 	}
 	x = malloc(rows * cols * sizeof *x);
 	if (!x) {
