@@ -145,3 +145,52 @@ $(BUILD)/obj/benchmarks/%.o: benchmarks/%.c | $(FAISS_C)/libfaiss_c.a
 
 $(BUILD)/bench-%: $(BUILD)/obj/benchmarks/bench_%.o $(BUILD)/libneardup.a
 	$(CC) -o $@ $^ $(LDFLAGS_ALL) $(LIBS)
+
+# ---------------------------------------------------------------------------------
+# Reliability (issue 7, docs/reliability.md): fuzz targets, their corpus replay,
+# faults, determinism, valgrind. Everything of issue 7 in the Makefile is in this block.
+#
+#   make fuzz-replay   every tests/fuzz/fuzz_*.c over tests/fuzz/corpora/<target>/ with
+#                      the project's compiler and a replay driver (part of make check,
+#                      so make asan replays the corpus under ASan+UBSan too)
+#   make fuzz          libFuzzer + ASan + UBSan, FUZZ_SECONDS per target (default 600),
+#                      FUZZ_TARGETS="fuzz_records ..." to pick; needs clang
+#   make reliability   tests/faults.sh and tests/determinism.sh (part of make check)
+#   make valgrind      memcheck on the CLI end-to-end tests (VALGRIND_CASES selects)
+FUZZ_TARGETS ?= $(patsubst tests/fuzz/%.c,%,$(sort $(wildcard tests/fuzz/fuzz_*.c)))
+FUZZ_SECONDS ?= 600
+FUZZ_CC      ?= clang
+VALGRIND_CASES ?=
+.PHONY: fuzz fuzz-bins fuzz-replay reliability valgrind
+
+$(BUILD)/fuzz-replay/%: $(BUILD)/obj/tests/fuzz/%.o $(BUILD)/obj/tests/fuzz/replay.o $(BUILD)/libneardup.a
+	@mkdir -p $(dir $@)
+	$(CC) -o $@ $^ $(LDFLAGS_ALL) $(LIBS)
+
+fuzz-replay: $(FUZZ_TARGETS:%=$(BUILD)/fuzz-replay/%)
+	@for t in $(FUZZ_TARGETS); do \
+	  $(BUILD)/fuzz-replay/$$t tests/fuzz/corpora/$$t 2>$(BUILD)/fuzz-replay/$$t.log || \
+	  { tail -n 30 $(BUILD)/fuzz-replay/$$t.log; echo "fuzz-replay: $$t FAILED (log: $(BUILD)/fuzz-replay/$$t.log)"; exit 1; }; \
+	done
+
+# libFuzzer binaries (only in the build/fuzz tree that `make fuzz` configures)
+$(BUILD)/fuzz-bin/%: $(BUILD)/obj/tests/fuzz/%.o $(BUILD)/libneardup.a
+	@mkdir -p $(dir $@)
+	$(CC) -fsanitize=fuzzer -o $@ $^ $(LDFLAGS_ALL) $(LIBS)
+
+fuzz-bins: $(FUZZ_TARGETS:%=$(BUILD)/fuzz-bin/%)
+
+fuzz:
+	$(MAKE) BUILD=build/fuzz CC=$(FUZZ_CC) OPT="-O1 -g -fno-omit-frame-pointer" \
+	  EXTRA_CFLAGS="-fsanitize=fuzzer-no-link,address,undefined,float-cast-overflow -fno-sanitize-recover=undefined,float-cast-overflow" \
+	  EXTRA_LDFLAGS="-fsanitize=address,undefined,float-cast-overflow" FUZZ_TARGETS="$(FUZZ_TARGETS)" fuzz-bins
+	FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run.sh build/fuzz/fuzz-bin $(FUZZ_TARGETS)
+
+reliability: tools
+	ND_BIN=$(BUILD) tests/faults.sh
+	ND_BIN=$(BUILD) tests/determinism.sh
+
+valgrind: all
+	ND_BIN=$(BUILD) tests/valgrind.sh $(VALGRIND_CASES)
+
+check: fuzz-replay reliability
