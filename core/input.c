@@ -267,7 +267,9 @@ static int find_wrapped_array(nd_input *in, size_t p, size_t end, const char *wa
 		size_t ks = p + 1, ke = skip_string(d, end, p);
 		if (ke == SIZE_MAX || ke >= end)
 			return scan_error(in, ND_EPARSE, p, "unterminated member name");
-		size_t klen = ke - 1 - ks;
+		size_t klen = ke - 1 - ks, bad;
+		if (nd_utf8_validate(d + ks, klen, &bad)) /* the name goes into notes and the report */
+			return scan_error(in, ND_EUTF8, ks + bad, "invalid UTF-8 or NUL byte in a member name");
 		p = skip_ws(d, end, ke);
 		if (p >= end || d[p] != ':')
 			return scan_error(in, ND_EPARSE, p, "expected ':' after a member name");
