@@ -602,7 +602,7 @@ int nd_mapping_detect(nd_mapping *m, cJSON *const *samples, size_t n, const char
 			if (cJSON_IsObject(samples[i]))
 				o = samples[i];
 		for (const cJSON *c = o ? o->child : NULL; c; c = c->next) {
-			if (strlen(keys) + strlen(c->string) + 4 >= sizeof keys) {
+			if (strlen(keys) + 2 + strlen(c->string) + sizeof ", …" > sizeof keys) { /* room left for ", …" */
 				strcat(keys, ", …");
 				break;
 			}
