@@ -33,7 +33,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		dtext[i] = i;
 	c.dtext = dtext;
 	if (data[1] & 2) { /* an earlier batch fixed the dimension */
-		c.dim = (data[1] & 4) ? 3 : 2;
+		c.dim = o.dim ? o.dim : (data[1] & 4) ? 3 : 2; /* an earlier batch passed the --dim check */
 		c.dvec = nd_calloc(c.nd, c.dim * sizeof *c.dvec);
 		if (!c.dvec)
 			abort();

@@ -34,7 +34,8 @@ for t in "${targets[@]}"; do
     execs=$(grep -oE '^#[0-9]+: cov' "$log" | tail -1 | tr -dc 0-9)
     [ -n "$execs" ] && speed=$((execs / secs))
   fi
-  crashes=$(grep -oE 'oom/timeout/crash: [0-9/]+' "$log" | tail -1 | sed 's|.*/||')
+  otc=$(grep -oE 'oom/timeout/crash: [0-9/]+' "$log" | tail -1 | sed 's|.*: ||') # fork mode
+  crashes=${otc##*/}
   cov=$(grep -oE 'cov: [0-9]+' "$log" | tail -1)
   if [ $rc -ne 0 ] || [ "${crashes:-0}" != 0 ] || [ -n "$(ls "$work/$t/artifacts")" ]; then
     status=1
@@ -48,6 +49,6 @@ for t in "${targets[@]}"; do
     done
     grep -m3 -E 'ERROR|runtime error|invariant failed|SUMMARY' "$log"
   fi
-  echo "$t: ${execs:-?} execs in ${secs}s (${speed:-?}/s), ${cov:-cov: ?}, ${crashes:-0} crashes, exit $rc (log: $log)"
+  echo "$t: ${execs:-?} execs in ${secs}s (${speed:-?}/s), ${cov:-cov: ?}, oom/timeout/crash ${otc:-0/0/0}, exit $rc (log: $log)"
 done
 exit $status
