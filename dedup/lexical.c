@@ -145,6 +145,7 @@ static int kvvec_push(kvvec *v, uint64_t key, float sim)
 
 static int hash_texts(void *ctx, size_t begin, size_t end, unsigned wk)
 {
+	(void)wk; /* any worker does the same */
 	lex_ctx *c = ctx;
 	int rc;
 	if ((rc = check_interrupt()))
@@ -274,6 +275,7 @@ static int sign_set(void *ctx, size_t s, const nd_shingler *sh, const uint32_t *
  * exact-size array when the block is done, after sign_set has seen them. */
 static int locate_keys(void *ctx, size_t begin, size_t end, unsigned wk)
 {
+	(void)wk; /* any worker does the same */
 	lex_ctx *c = ctx;
 	for (size_t s = begin; s < end; s++) {
 		size_t n;
@@ -550,6 +552,7 @@ cleanup:
 
 static int verify_cands(void *ctx, size_t begin, size_t end, unsigned wk)
 {
+	(void)wk; /* any worker does the same */
 	lex_ctx *c = ctx;
 	const uint32_t *slot = c->sets->slot;
 	int rc;

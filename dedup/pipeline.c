@@ -165,6 +165,7 @@ static int answers_differ(const nd_compare *a, const nd_compare *b)
 
 static int decide_range(void *ctx, size_t b, size_t e, unsigned w)
 {
+	(void)w; /* any worker does the same */
 	decide_ctx *c = ctx;
 	for (size_t i = b; i < e; i++) {
 		edge *x = &c->e[i];

@@ -222,6 +222,7 @@ static int fit_features(void *p, size_t b, size_t e, unsigned w)
 /* out[r] = sum_k X[r,k] in[k] (rows of l floats): X given by (xp, xi, xv). */
 static int spmm_rows(void *p, size_t b, size_t e, unsigned w)
 {
+	(void)w; /* any worker does the same */
 	ctx_t *c = p;
 	for (size_t r = b; r < e; r++) {
 		float *y = c->outm + r * c->l;
@@ -234,6 +235,7 @@ static int spmm_rows(void *p, size_t b, size_t e, unsigned w)
 
 static int spmm_cols(void *p, size_t b, size_t e, unsigned w)
 {
+	(void)w; /* any worker does the same */
 	ctx_t *c = p;
 	for (size_t r = b; r < e; r++) {
 		float *y = c->outm + r * c->l;
