@@ -6,6 +6,7 @@
 #include "common.h"
 #include "neardup/dedup.h"
 #include "neardup/records.h"
+#include "neardup/embed.h"
 #include "neardup/split.h"
 
 static void usage(FILE *out)
@@ -48,6 +49,15 @@ static void usage(FILE *out)
 "      --max-record-bytes N  larger records are an error (default 67108864)\n"
 "      --t2s               fold Traditional Chinese to Simplified before comparing\n"
 "\n"
+"Semantic second pass (docs/embed.md; off by default, see there why):\n"
+"      --semantic          also compare records as vectors (built-in embedder by default)\n"
+"      --semantic-threshold C  cosine a semantic pair needs (default 0.99)\n"
+"      --vectors FILE      vectors from elsewhere (.npy or .fvecs, one row per record)\n"
+"      --embed-url URL     an OpenAI-compatible endpoint, e.g. http://localhost:8000/v1\n"
+"      --embed-model NAME  the model to ask for\n"
+"      --api-key-env VAR   the environment variable holding the API key\n"
+"      --embed-cache FILE  on-disk cache of fetched vectors (a rerun fetches only what is missing)\n"
+"\n"
 "Split into parts after deduplication (docs/split.md):\n"
 "      --split SPEC        e.g. train=0.7,val=0.2,test=0.1 (or =70,=20,=10): one file per\n"
 "                          part; duplicates, variants and near-twins stay in one part;\n"
@@ -72,6 +82,9 @@ enum {
 	OPT_REPORT = 256, OPT_REMOVED, OPT_DRY_RUN, OPT_TIMINGS, OPT_METHOD, OPT_NGRAM, OPT_NUM_PERM,
 	OPT_BANDS, OPT_ROWS, OPT_SIMHASH_BITS, OPT_SEED, OPT_THREADS, OPT_NO_GUARD, OPT_KEEP,
 	OPT_ON_CONFLICT, OPT_PRESET, OPT_FIELDS, OPT_RECORDS_KEY, OPT_MAX_RECORD, OPT_T2S,
+	/* the semantic pass (docs/embed.md) */
+	OPT_SEMANTIC, OPT_SEM_THRESHOLD, OPT_VECTORS, OPT_EMBED_URL, OPT_EMBED_MODEL, OPT_API_KEY_ENV,
+	OPT_EMBED_CACHE,
 	/* --split (docs/split.md) */
 	OPT_SPLIT, OPT_OUT_DIR, OPT_FORCE, OPT_EMIT, OPT_TEMPLATE, OPT_GROUP_VARIANTS, OPT_NO_GROUP_VARIANTS,
 	OPT_SPLIT_NEAR, OPT_SPLIT_SEED
@@ -101,6 +114,14 @@ static const struct option long_opts[] = {
 	{"records-key", required_argument, NULL, OPT_RECORDS_KEY},
 	{"max-record-bytes", required_argument, NULL, OPT_MAX_RECORD},
 	{"t2s", no_argument, NULL, OPT_T2S},
+	/* the semantic pass */
+	{"semantic", no_argument, NULL, OPT_SEMANTIC},
+	{"semantic-threshold", required_argument, NULL, OPT_SEM_THRESHOLD},
+	{"vectors", required_argument, NULL, OPT_VECTORS},
+	{"embed-url", required_argument, NULL, OPT_EMBED_URL},
+	{"embed-model", required_argument, NULL, OPT_EMBED_MODEL},
+	{"api-key-env", required_argument, NULL, OPT_API_KEY_ENV},
+	{"embed-cache", required_argument, NULL, OPT_EMBED_CACHE},
 	/* --split */
 	{"split", required_argument, NULL, OPT_SPLIT},
 	{"out-dir", required_argument, NULL, OPT_OUT_DIR},
@@ -130,6 +151,11 @@ int main(int argc, char **argv)
 	unsigned long long u;
 	nd_dataset *ds = NULL;
 	nd_result *res = NULL;
+	/* the semantic pass */
+	nd_embed_opts eopts = ND_EMBED_OPTS_INIT;
+	int semantic = 0;
+	nd_extra_pair *sem_pairs = NULL;
+	size_t n_sem = 0;
 	/* --split */
 	nd_split_opts sopts = ND_SPLIT_OPTS_INIT;
 	nd_split_write_opts swo = ND_SPLIT_WRITE_OPTS_INIT;
@@ -254,6 +280,25 @@ int main(int argc, char **argv)
 			sopts.seed = u;
 			split_seed_given = 1;
 			break;
+		case OPT_SEMANTIC: semantic = 1; break;
+		case OPT_SEM_THRESHOLD:
+			if (nd_cli_parse_double("--semantic-threshold", optarg, -1.0, 1.0, &eopts.threshold))
+				return EXIT_USAGE;
+			semantic = 1;
+			break;
+		case OPT_VECTORS:
+			eopts.kind = ND_EMBED_VECTORS;
+			eopts.vectors_path = optarg;
+			semantic = 1;
+			break;
+		case OPT_EMBED_URL:
+			eopts.kind = ND_EMBED_HTTP;
+			eopts.url = optarg;
+			semantic = 1;
+			break;
+		case OPT_EMBED_MODEL: eopts.model = optarg; break;
+		case OPT_API_KEY_ENV: eopts.api_key_env = optarg; break;
+		case OPT_EMBED_CACHE: eopts.cache_path = optarg; break;
 		case 'h':
 			usage(stdout);
 			return nd_cli_close_stdout();
@@ -322,8 +367,25 @@ int main(int argc, char **argv)
 	size_t nn = nd_dataset_notes(ds, &notes);
 	for (size_t i = 0; i < nn; i++)
 		nd_cli_note("%s", notes[i]);
+	if (semantic) {
+		nd_embed_stats es;
+		nd_cli_progress("semantic pass: embedding and searching");
+		eopts.threads = dopts.lex.threads;
+		rc = nd_semantic_pairs(&sem_pairs, &n_sem, ds, &eopts, &es);
+		nd_cli_progress(NULL);
+		if (rc) {
+			code = nd_cli_fail(rc);
+			goto out;
+		}
+		nd_cli_note("semantic pass: %s embedder, %zu-dimensional, %s index: %zu pairs at cosine >= %.3f",
+			    nd_embed_kind_name(eopts.kind), es.dim, nd_index_kind_name(es.index), n_sem,
+			    eopts.threshold);
+		info.semantic = 1;
+		info.semantic_embedder = nd_embed_kind_name(eopts.kind);
+		info.semantic_threshold = eopts.threshold;
+	}
 	nd_cli_progress("finding near-duplicates");
-	rc = nd_dedup_run(&res, ds, &dopts, NULL, 0);
+	rc = nd_dedup_run(&res, ds, &dopts, sem_pairs, n_sem);
 	nd_cli_progress(NULL);
 	if (rc) {
 		code = nd_cli_fail(rc);
@@ -370,6 +432,9 @@ int main(int argc, char **argv)
 	}
 	nd_cli_progress(NULL);
 	const nd_dedup_stats *s = nd_result_stats(res);
+	if (semantic)
+		nd_cli_note("semantic pairs: %zu, of which %zu the lexical pass did not find", s->pairs_semantic,
+			    s->pairs_semantic_only);
 	nd_cli_note("%zu records in, %zu kept, %zu removed in %zu clusters (exact pairs %zu, lexical %zu); "
 		    "%zu answer conflicts; %zu variants kept apart (number %zu, negation %zu, options %zu, "
 		    "image %zu, swap %zu); %.2f s",
@@ -382,6 +447,7 @@ int main(int argc, char **argv)
 out:
 	nd_cli_progress(NULL);
 	nd_split_plan_free(plan);
+	free(sem_pairs);
 	nd_result_free(res);
 	nd_dataset_free(ds);
 	if (code == EXIT_OK && output && !strcmp(output, "-"))

@@ -170,6 +170,17 @@ int nd_report_write(const nd_result *r, const nd_dataset *ds, const nd_dedup_opt
 	nd_jw_end(&w);
 
 	write_params(&w, r, o);
+	nd_jw_key(&w, "semantic");
+	nd_jw_object(&w);
+	nd_jw_key(&w, "enabled");
+	nd_jw_bool(&w, info && info->semantic);
+	if (info && info->semantic) {
+		nd_jw_key(&w, "embedder");
+		nd_jw_str(&w, info->semantic_embedder);
+		nd_jw_key(&w, "threshold");
+		nd_jw_num(&w, info->semantic_threshold, 6);
+	}
+	nd_jw_end(&w);
 	write_stats(&w, s);
 
 	if (info && info->with_timings) {
