@@ -171,7 +171,10 @@ expect absurd-num-perm-overflow 2 "--num-perm needs a whole number from 1 to 409
 expect absurd-bands-rows 2 "bands" . -- "$BIN/dedup" -q in.json -o out.json --num-perm 16 --bands 4096 --rows 4096
 expect absurd-dim 2 "--dim needs a whole number from 1 to 4096" . -- "$BIN/embed" -q in.json -o v.npy --dim 100000000
 # the largest --num-perm under an address-space limit: ND_ENOMEM (exit 5) or success, never a crash
-if want ulimit; then
+if want ulimit && grep -qa __asan_init "$BIN/dedup"; then
+	# ASan reserves terabytes of address space for its shadow: ulimit -v cannot apply
+	skipped ulimit "an ASan build cannot run under ulimit -v"
+elif want ulimit; then
 	python3 -c '
 import json
 json.dump([{"question": "题%d 驾驶机动车在道路上行驶不得超过限速标志标明的最高时速" % i, "answer": "对"} for i in range(50000)],
