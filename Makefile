@@ -162,6 +162,8 @@ FUZZ_SECONDS ?= 600
 FUZZ_CC      ?= clang
 VALGRIND_CASES ?=
 .PHONY: fuzz fuzz-bins fuzz-replay reliability valgrind
+# the targets' objects are kept between runs (not deleted as intermediates)
+.SECONDARY: $(FUZZ_TARGETS:%=$(BUILD)/obj/tests/fuzz/%.o) $(BUILD)/obj/tests/fuzz/replay.o
 
 $(BUILD)/fuzz-replay/%: $(BUILD)/obj/tests/fuzz/%.o $(BUILD)/obj/tests/fuzz/replay.o $(BUILD)/libneardup.a
 	@mkdir -p $(dir $@)
