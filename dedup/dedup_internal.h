@@ -13,4 +13,29 @@ unsigned nd_guard_check(const nd_compare *a, const nd_compare *b, unsigned enabl
 /* Index 0..4 of a single ND_GUARD_* bit (for per-guard counters). */
 int nd_guard_index(unsigned guard);
 
+/* Union-find with path halving; the smaller index is always the root, so the
+ * result does not depend on the order in which pairs are joined. */
+static inline uint32_t nd_uf_find(uint32_t *parent, uint32_t x)
+{
+	while (parent[x] != x) {
+		parent[x] = parent[parent[x]];
+		x = parent[x];
+	}
+	return x;
+}
+
+/* Joins the sets of a and b. @return 1 when they were apart. */
+static inline int nd_uf_union(uint32_t *parent, uint32_t a, uint32_t b)
+{
+	a = nd_uf_find(parent, a);
+	b = nd_uf_find(parent, b);
+	if (a == b)
+		return 0;
+	if (a < b)
+		parent[b] = a;
+	else
+		parent[a] = b;
+	return 1;
+}
+
 #endif

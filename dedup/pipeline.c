@@ -121,27 +121,6 @@ static int keep_cmp(const keep_ctx *k, uint32_t a, uint32_t b)
 
 /* -------------------------------------------------------------- helpers -- */
 
-static uint32_t uf_find(uint32_t *p, uint32_t x)
-{
-	while (p[x] != x) {
-		p[x] = p[p[x]];
-		x = p[x];
-	}
-	return x;
-}
-
-static void uf_union(uint32_t *p, uint32_t a, uint32_t b)
-{
-	a = uf_find(p, a);
-	b = uf_find(p, b);
-	if (a == b)
-		return;
-	if (a < b) /* the smaller index is the root: deterministic */
-		p[b] = a;
-	else
-		p[a] = b;
-}
-
 static int edge_cmp(const void *x, const void *y)
 {
 	const edge *a = x, *b = y;
@@ -609,7 +588,7 @@ int nd_dedup_run(nd_result **out, const nd_dataset *ds, const nd_dedup_opts *o, 
 		parent[i] = (uint32_t)i;
 	for (size_t i = 0; i < ne; i++)
 		if (use[i])
-			uf_union(parent, e[i].a, e[i].b);
+			nd_uf_union(parent, e[i].a, e[i].b);
 	if ((rc = graph_build(&g, n, e, ne, use)))
 		goto fail;
 	free(e);
@@ -621,7 +600,7 @@ int nd_dedup_run(nd_result **out, const nd_dataset *ds, const nd_dedup_opts *o, 
 		goto fail;
 	}
 	for (size_t i = 0; i < n; i++)
-		count[uf_find(parent, (uint32_t)i) + 1]++;
+		count[nd_uf_find(parent, (uint32_t)i) + 1]++;
 	for (size_t i = 0; i < n; i++)
 		count[i + 1] += count[i];
 	for (size_t i = 0; i < n; i++)

@@ -218,29 +218,6 @@ int nd_split_assign(int *part_of, const size_t *size, const uint32_t *stratum, s
 
 /* ------------------------------------------------------------- grouping -- */
 
-static uint32_t uf_find(uint32_t *parent, uint32_t x)
-{
-	while (parent[x] != x) {
-		parent[x] = parent[parent[x]];
-		x = parent[x];
-	}
-	return x;
-}
-
-/* Joins the sets of a and b; the smaller index is the root. @return 1 when they were apart. */
-static int uf_union(uint32_t *parent, uint32_t a, uint32_t b)
-{
-	a = uf_find(parent, a);
-	b = uf_find(parent, b);
-	if (a == b)
-		return 0;
-	if (a < b)
-		parent[b] = a;
-	else
-		parent[a] = b;
-	return 1;
-}
-
 /* The record standing for @i in the parts: its keeper, or UINT32_MAX. */
 static uint32_t placed(const nd_result *res, const unsigned char *keep, size_t n, uint32_t i)
 {
@@ -251,7 +228,7 @@ static uint32_t placed(const nd_result *res, const unsigned char *keep, size_t n
 static int join(uint32_t *parent, const nd_result *res, const unsigned char *keep, size_t n, uint32_t a, uint32_t b)
 {
 	uint32_t ka = placed(res, keep, n, a), kb = placed(res, keep, n, b);
-	return ka != UINT32_MAX && kb != UINT32_MAX && uf_union(parent, ka, kb);
+	return ka != UINT32_MAX && kb != UINT32_MAX && nd_uf_union(parent, ka, kb);
 }
 
 static int near_pass(uint32_t *parent, const nd_dataset *ds, const nd_result *res, const unsigned char *keep,
@@ -379,7 +356,7 @@ int nd_split_plan_create(nd_split_plan **out, const nd_dataset *ds, const nd_res
 		gid[i] = UINT32_MAX;
 		if (!keep[i])
 			continue;
-		uint32_t root = uf_find(parent, (uint32_t)i);
+		uint32_t root = nd_uf_find(parent, (uint32_t)i);
 		if (root == i)
 			gid[i] = (uint32_t)ng++;
 		else
