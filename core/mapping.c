@@ -108,7 +108,7 @@ static int field_string(const cJSON *v, const char *field, int allow_number, nd_
 	if (allow_number && cJSON_IsNumber(v)) {
 		char buf[64];
 		double d = v->valuedouble;
-		if (d == (double)(long long)d && d < 9e15 && d > -9e15)
+		if (d < 9e15 && d > -9e15 && d == (double)(long long)d) /* range first: the cast of 6e47 is UB */
 			snprintf(buf, sizeof buf, "%lld", (long long)d);
 		else
 			snprintf(buf, sizeof buf, "%.17g", d);
