@@ -169,3 +169,42 @@ void nd_cli_progress(const char *stage)
 	}
 	fflush(stderr);
 }
+
+int nd_cli_reading_option(int c, const char *arg, nd_load_opts *lo)
+{
+	unsigned long long u;
+	switch (c) {
+	case ND_CLI_OPT_PRESET:
+		if (nd_preset_parse(&lo->preset, arg)) {
+			nd_cli_usage_error("%s", nd_error_last());
+			return -1;
+		}
+		return 1;
+	case ND_CLI_OPT_FIELDS:
+		lo->fields = arg;
+		lo->preset = ND_PRESET_FIELDS;
+		return 1;
+	case ND_CLI_OPT_RECORDS_KEY:
+		lo->input.records_key = arg;
+		return 1;
+	case ND_CLI_OPT_MAX_RECORD:
+		if (nd_cli_parse_uint("--max-record-bytes", arg, 1, (unsigned long long)1 << 40, &u))
+			return -1;
+		lo->input.max_record_bytes = (size_t)u;
+		return 1;
+	case ND_CLI_OPT_T2S:
+		lo->norm.t2s = 1;
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+int nd_cli_reading_check(const nd_load_opts *lo)
+{
+	if (lo->preset == ND_PRESET_FIELDS && !lo->fields) {
+		nd_cli_usage_error("--preset fields needs --fields");
+		return -1;
+	}
+	return 0;
+}

@@ -5,6 +5,7 @@
 
 #include <stdio.h>
 #include "neardup/common.h"
+#include "neardup/records.h"
 
 /* Exit codes (docs/exit-codes.md). */
 enum {
@@ -53,6 +54,34 @@ int nd_cli_close_stdout(void);
 /* On a terminal (and without -q), shows the current stage on one line of stderr,
  * overwritten by the next; NULL clears it. Nothing when stderr is not a TTY. */
 void nd_cli_progress(const char *stage);
+
+/* The reading options every tool takes, with getopt_long codes of their own:
+ * put ND_CLI_READING_OPTIONS in the long-option table, ND_CLI_READING_HELP in the
+ * help text, and offer every option code to nd_cli_reading_option(). */
+enum {
+	ND_CLI_OPT_PRESET = 0x1000,
+	ND_CLI_OPT_FIELDS,
+	ND_CLI_OPT_RECORDS_KEY,
+	ND_CLI_OPT_MAX_RECORD,
+	ND_CLI_OPT_T2S
+};
+#define ND_CLI_READING_OPTIONS                                                       \
+	{"preset", required_argument, NULL, ND_CLI_OPT_PRESET},                      \
+	{"fields", required_argument, NULL, ND_CLI_OPT_FIELDS},                      \
+	{"records-key", required_argument, NULL, ND_CLI_OPT_RECORDS_KEY},            \
+	{"max-record-bytes", required_argument, NULL, ND_CLI_OPT_MAX_RECORD},        \
+	{"t2s", no_argument, NULL, ND_CLI_OPT_T2S}
+#define ND_CLI_READING_HELP                                                                     \
+	"      --preset NAME       auto (default), exam, alpaca, sharegpt, messages\n"               \
+	"      --fields SPEC       explicit mapping, e.g. stem=question,options=choose,answer=ans\n" \
+	"      --records-key KEY   the member of a wrapping object that holds the records\n"         \
+	"      --max-record-bytes N  larger records are an error (default 67108864)\n"              \
+	"      --t2s               fold Traditional Chinese to Simplified before comparing\n"
+/* @return 1 when @c was a reading option (applied to @lo), 0 when it is not one,
+ * -1 after printing a usage error. */
+int nd_cli_reading_option(int c, const char *arg, nd_load_opts *lo);
+/* Checks the reading options together; prints a usage error and returns -1 if wrong. */
+int nd_cli_reading_check(const nd_load_opts *lo);
 
 /* Monotonic seconds, for the summary's timings. */
 double nd_cli_now(void);

@@ -43,11 +43,7 @@ static void usage(FILE *out)
 "                          record with the most common answer), separate, drop\n"
 "\n"
 "Reading:\n"
-"      --preset NAME       auto (default), exam, alpaca, sharegpt, messages\n"
-"      --fields SPEC       explicit mapping, e.g. stem=question,options=choose,answer=ans\n"
-"      --records-key KEY   the member of a wrapping object that holds the records\n"
-"      --max-record-bytes N  larger records are an error (default 67108864)\n"
-"      --t2s               fold Traditional Chinese to Simplified before comparing\n"
+ND_CLI_READING_HELP
 "\n"
 "Semantic second pass (docs/embed.md; off by default, see there why):\n"
 "      --semantic          also compare records as vectors (built-in embedder by default)\n"
@@ -81,8 +77,7 @@ static void usage(FILE *out)
 enum {
 	OPT_REPORT = 256, OPT_REMOVED, OPT_DRY_RUN, OPT_TIMINGS, OPT_METHOD, OPT_NGRAM, OPT_NUM_PERM,
 	OPT_BANDS, OPT_ROWS, OPT_SIMHASH_BITS, OPT_SEED, OPT_THREADS, OPT_NO_GUARD, OPT_KEEP,
-	OPT_ON_CONFLICT, OPT_PRESET, OPT_FIELDS, OPT_RECORDS_KEY, OPT_MAX_RECORD, OPT_T2S,
-	/* the semantic pass (docs/embed.md) */
+	OPT_ON_CONFLICT, /* the semantic pass (docs/embed.md) */
 	OPT_SEMANTIC, OPT_SEM_THRESHOLD, OPT_VECTORS, OPT_EMBED_URL, OPT_EMBED_MODEL, OPT_API_KEY_ENV,
 	OPT_EMBED_CACHE,
 	/* --split (docs/split.md) */
@@ -109,11 +104,6 @@ static const struct option long_opts[] = {
 	{"no-guard", required_argument, NULL, OPT_NO_GUARD},
 	{"keep", required_argument, NULL, OPT_KEEP},
 	{"on-conflict", required_argument, NULL, OPT_ON_CONFLICT},
-	{"preset", required_argument, NULL, OPT_PRESET},
-	{"fields", required_argument, NULL, OPT_FIELDS},
-	{"records-key", required_argument, NULL, OPT_RECORDS_KEY},
-	{"max-record-bytes", required_argument, NULL, OPT_MAX_RECORD},
-	{"t2s", no_argument, NULL, OPT_T2S},
 	/* the semantic pass */
 	{"semantic", no_argument, NULL, OPT_SEMANTIC},
 	{"semantic-threshold", required_argument, NULL, OPT_SEM_THRESHOLD},
@@ -132,6 +122,7 @@ static const struct option long_opts[] = {
 	{"no-group-variants", no_argument, NULL, OPT_NO_GROUP_VARIANTS},
 	{"split-near", required_argument, NULL, OPT_SPLIT_NEAR},
 	{"split-seed", required_argument, NULL, OPT_SPLIT_SEED},
+	ND_CLI_READING_OPTIONS,
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},
 	{NULL, 0, NULL, 0}};
@@ -240,21 +231,6 @@ int main(int argc, char **argv)
 			if (nd_conflict_parse(&dopts.on_conflict, optarg))
 				return nd_cli_usage_error("%s", nd_error_last());
 			break;
-		case OPT_PRESET:
-			if (nd_preset_parse(&lo.preset, optarg))
-				return nd_cli_usage_error("%s", nd_error_last());
-			break;
-		case OPT_FIELDS:
-			lo.fields = optarg;
-			lo.preset = ND_PRESET_FIELDS;
-			break;
-		case OPT_RECORDS_KEY: lo.input.records_key = optarg; break;
-		case OPT_MAX_RECORD:
-			if (nd_cli_parse_uint("--max-record-bytes", optarg, 1, (unsigned long long)1 << 40, &u))
-				return EXIT_USAGE;
-			lo.input.max_record_bytes = (size_t)u;
-			break;
-		case OPT_T2S: lo.norm.t2s = 1; break;
 		/* --split */
 		case OPT_SPLIT:
 			if (nd_split_spec_check(optarg) < 0)
@@ -306,7 +282,12 @@ int main(int argc, char **argv)
 			printf("dedup (neardup) %s\n", nd_version());
 			return nd_cli_close_stdout();
 		default:
-			return nd_cli_usage_error("unknown or incomplete option");
+			switch (nd_cli_reading_option(c, optarg, &lo)) {
+			case 1: break;
+			case 0: return nd_cli_usage_error("unknown or incomplete option");
+			default: return EXIT_USAGE;
+			}
+			break;
 		}
 	}
 	if (optind >= argc)
@@ -319,8 +300,8 @@ int main(int argc, char **argv)
 	if (dopts.lex.bands && (unsigned long long)dopts.lex.bands * dopts.lex.rows > dopts.lex.num_perm)
 		return nd_cli_usage_error("--bands x --rows (%u x %u) exceeds --num-perm %u", dopts.lex.bands,
 					  dopts.lex.rows, dopts.lex.num_perm);
-	if (lo.preset == ND_PRESET_FIELDS && !lo.fields)
-		return nd_cli_usage_error("--preset fields needs --fields");
+	if (nd_cli_reading_check(&lo))
+		return EXIT_USAGE;
 	/* --split: checked before any reading, so a bad command writes nothing */
 	if (!sopts.spec && (out_dir || swo.force || swo.emit != ND_EMIT_SAME || swo.template_path))
 		return nd_cli_usage_error("--out-dir, --force, --emit and --template go with --split");

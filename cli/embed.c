@@ -45,11 +45,7 @@ static void usage(FILE *out)
 "      --no-cache          no cache\n"
 "\n"
 "Reading (as dedup):\n"
-"      --preset NAME       auto (default), exam, alpaca, sharegpt, messages\n"
-"      --fields SPEC       explicit mapping, e.g. stem=question,options=choose,answer=ans\n"
-"      --records-key KEY   the member of a wrapping object that holds the records\n"
-"      --max-record-bytes N  larger records are an error (default 67108864)\n"
-"      --t2s               fold Traditional Chinese to Simplified before embedding\n"
+ND_CLI_READING_HELP
 "      --threads N         worker threads, 0 = all cores (default 0); output is the same\n"
 "\n"
 "  -h, --help              this help\n"
@@ -62,8 +58,7 @@ static void usage(FILE *out)
 
 enum {
 	OPT_PAIRS = 256, OPT_THRESHOLD, OPT_INDEX, OPT_BUILTIN, OPT_DIM, OPT_SEED, OPT_VECTORS, OPT_URL, OPT_MODEL,
-	OPT_KEY_ENV, OPT_CONCURRENCY, OPT_BATCH, OPT_TIMEOUT, OPT_RETRIES, OPT_CACHE, OPT_NO_CACHE, OPT_PRESET,
-	OPT_FIELDS, OPT_RECORDS_KEY, OPT_MAX_RECORD, OPT_T2S, OPT_THREADS
+	OPT_KEY_ENV, OPT_CONCURRENCY, OPT_BATCH, OPT_TIMEOUT, OPT_RETRIES, OPT_CACHE, OPT_NO_CACHE, OPT_THREADS
 };
 
 static const struct option long_opts[] = {
@@ -85,12 +80,8 @@ static const struct option long_opts[] = {
 	{"retries", required_argument, NULL, OPT_RETRIES},
 	{"cache", required_argument, NULL, OPT_CACHE},
 	{"no-cache", no_argument, NULL, OPT_NO_CACHE},
-	{"preset", required_argument, NULL, OPT_PRESET},
-	{"fields", required_argument, NULL, OPT_FIELDS},
-	{"records-key", required_argument, NULL, OPT_RECORDS_KEY},
-	{"max-record-bytes", required_argument, NULL, OPT_MAX_RECORD},
-	{"t2s", no_argument, NULL, OPT_T2S},
 	{"threads", required_argument, NULL, OPT_THREADS},
+	ND_CLI_READING_OPTIONS,
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},
 	{NULL, 0, NULL, 0}};
@@ -179,21 +170,6 @@ int main(int argc, char **argv)
 			break;
 		case OPT_CACHE: cache = optarg; break;
 		case OPT_NO_CACHE: no_cache = 1; break;
-		case OPT_PRESET:
-			if (nd_preset_parse(&lo.preset, optarg))
-				return nd_cli_usage_error("%s", nd_error_last());
-			break;
-		case OPT_FIELDS:
-			lo.fields = optarg;
-			lo.preset = ND_PRESET_FIELDS;
-			break;
-		case OPT_RECORDS_KEY: lo.input.records_key = optarg; break;
-		case OPT_MAX_RECORD:
-			if (nd_cli_parse_uint("--max-record-bytes", optarg, 1, (unsigned long long)1 << 40, &u))
-				return EXIT_USAGE;
-			lo.input.max_record_bytes = (size_t)u;
-			break;
-		case OPT_T2S: lo.norm.t2s = 1; break;
 		case OPT_THREADS:
 			if (nd_cli_parse_uint("--threads", optarg, 0, 256, &u))
 				return EXIT_USAGE;
@@ -206,7 +182,12 @@ int main(int argc, char **argv)
 			printf("embed (neardup) %s\n", nd_version());
 			return nd_cli_close_stdout();
 		default:
-			return nd_cli_usage_error("unknown or incomplete option");
+			switch (nd_cli_reading_option(c, optarg, &lo)) {
+			case 1: break;
+			case 0: return nd_cli_usage_error("unknown or incomplete option");
+			default: return EXIT_USAGE;
+			}
+			break;
 		}
 	}
 	if (optind >= argc)
@@ -244,8 +225,8 @@ int main(int argc, char **argv)
 		}
 		eo.cache_path = cache;
 	}
-	if (lo.preset == ND_PRESET_FIELDS && !lo.fields)
-		return nd_cli_usage_error("--preset fields needs --fields");
+	if (nd_cli_reading_check(&lo))
+		return EXIT_USAGE;
 
 	nd_cli_install_signals();
 	double t0 = nd_cli_now();

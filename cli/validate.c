@@ -48,9 +48,7 @@ static void usage(FILE *out)
 "      --threads N         worker threads, 0 = all cores (default 0); output is the same\n"
 "\n"
 "Reading:\n"
-"      --preset NAME       auto (default), exam, alpaca, sharegpt, messages\n"
-"      --fields SPEC       explicit mapping, e.g. stem=question,options=choose,answer=ans\n"
-"      --records-key KEY   the member of a wrapping object that holds the records\n"
+ND_CLI_READING_HELP
 "      --max-examples N    record indices kept per check (default 10)\n"
 "\n"
 "  -h, --help              this help\n"
@@ -63,8 +61,7 @@ static void usage(FILE *out)
 
 enum {
 	OPT_TRAIN = 256, OPT_VAL, OPT_TEST, OPT_GATES, OPT_WARN, OPT_FAIL, OPT_STRICT, OPT_BASELINE, OPT_LIST,
-	OPT_JSON, OPT_HTML, OPT_NGRAM, OPT_PROBE, OPT_NO_PROBE, OPT_NO_RESIDUAL, OPT_THREADS, OPT_PRESET,
-	OPT_FIELDS, OPT_RECORDS_KEY, OPT_MAX_EXAMPLES, OPT_MAX_BUCKET, OPT_TIMINGS
+	OPT_JSON, OPT_HTML, OPT_NGRAM, OPT_PROBE, OPT_NO_PROBE, OPT_NO_RESIDUAL, OPT_THREADS, OPT_MAX_EXAMPLES, OPT_MAX_BUCKET, OPT_TIMINGS
 };
 
 static const struct option long_opts[] = {
@@ -86,12 +83,10 @@ static const struct option long_opts[] = {
 	{"no-probe", no_argument, NULL, OPT_NO_PROBE},
 	{"no-residual", no_argument, NULL, OPT_NO_RESIDUAL},
 	{"threads", required_argument, NULL, OPT_THREADS},
-	{"preset", required_argument, NULL, OPT_PRESET},
-	{"fields", required_argument, NULL, OPT_FIELDS},
-	{"records-key", required_argument, NULL, OPT_RECORDS_KEY},
 	{"max-examples", required_argument, NULL, OPT_MAX_EXAMPLES},
 	{"max-bucket", required_argument, NULL, OPT_MAX_BUCKET},
 	{"timings", no_argument, NULL, OPT_TIMINGS},
+	ND_CLI_READING_OPTIONS,
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},
 	{NULL, 0, NULL, 0}};
@@ -198,15 +193,6 @@ int main(int argc, char **argv)
 				return EXIT_USAGE;
 			o.threads = (unsigned)u;
 			break;
-		case OPT_PRESET:
-			if (nd_preset_parse(&o.load.preset, optarg))
-				return nd_cli_usage_error("%s", nd_error_last());
-			break;
-		case OPT_FIELDS:
-			o.load.fields = optarg;
-			o.load.preset = ND_PRESET_FIELDS;
-			break;
-		case OPT_RECORDS_KEY: o.load.input.records_key = optarg; break;
 		case OPT_MAX_EXAMPLES:
 			if (nd_cli_parse_uint("--max-examples", optarg, 0, 100000, &u))
 				return EXIT_USAGE;
@@ -226,7 +212,12 @@ int main(int argc, char **argv)
 			printf("validate (neardup) %s\n", nd_version());
 			return nd_cli_close_stdout();
 		default:
-			return nd_cli_usage_error("unknown or incomplete option");
+			switch (nd_cli_reading_option(c, optarg, &o.load)) {
+			case 1: break;
+			case 0: return nd_cli_usage_error("unknown or incomplete option");
+			default: return EXIT_USAGE;
+			}
+			break;
 		}
 	}
 	int is_split = split[0] || split[1] || split[2];
@@ -238,8 +229,8 @@ int main(int argc, char **argv)
 		return nd_cli_usage_error("one file only, got '%s' too", argv[optind + 1]);
 	if (is_split && (!split[0] || (!split[1] && !split[2])))
 		return nd_cli_usage_error("a split needs --train and at least one of --val and --test");
-	if (o.load.preset == ND_PRESET_FIELDS && !o.load.fields)
-		return nd_cli_usage_error("--preset fields needs --fields");
+	if (nd_cli_reading_check(&o.load))
+		return EXIT_USAGE;
 	if (o.probe > 0 && o.probe >= o.dedup.lex.threshold && threshold_given)
 		return nd_cli_usage_error("--probe %g must be below the threshold %g (a stricter probe looks further)",
 					  o.probe, o.dedup.lex.threshold);
