@@ -8,8 +8,12 @@
  *      boundary before it (the common case), ICU for the rest  fold_text()
  *   4. Traditional → Simplified (ICU transliterator)      t2s_text()
  *   5. leading numbering / type / option prefixes skipped numbering_end()
- *   6. guard features read from the text as it is now     features_of()
- *   7. punctuation dropped, spaces collapsed, UTF-16 → UTF-8 in one pass   emit()
+ *   6. guard features read from the text as it is now     scan_text()
+ *   7. punctuation dropped, spaces collapsed, numbers written canonically,
+ *      UTF-16 → UTF-8 in one pass                          emit_core()
+ * With canon_numbers, one scan (6) gives both the features and the numbers that
+ * 7 writes; where 7 joins what the scan saw apart (a seam), the output is read
+ * back to make sure it reads as those numbers (canon_text()).
  *
  * Character classes and the fold table cover the BMP and are built once per
  * process (pthread_once); they are read-only afterwards, so normalizers on
@@ -25,6 +29,14 @@
 #include <unicode/utrans.h>
 #include "internal.h"
 #include "neardup/normalize.h"
+
+/* For the per-character loops of one call (scan_text, emit_core, emit_utf8): left
+ * to itself the compiler calls them, which costs 3% of bench-normalize. */
+#if defined(__GNUC__)
+#define ND_ALWAYS_INLINE inline __attribute__((always_inline))
+#else
+#define ND_ALWAYS_INLINE inline
+#endif
 
 /* ICU takes int32_t lengths and NFKC can expand a code unit up to 18 times
  * (U+FDFA), so a 64 MiB input stays below INT32_MAX after folding. */
@@ -47,6 +59,12 @@ enum {
 #define CL_MASK 0x0f
 #define CF_NUM 0x10 /* may start a number: digits, Chinese numerals, 第 */
 #define CF_NEG 0x20 /* may start a negation marker, or an ASCII word */
+/* Where a character may change how a number beside it reads (see emit_core):
+ * CF_NUM characters both ways; 分 之 点 and '/' both ways (三分之一 三点五 1/3);
+ * . , % ‰ only what is before them (0.5 1,000 30%); the heads of STOP_BEHIND only
+ * what follows (统一). The reader never looks past any other character. */
+#define CF_JOIN_R 0x40 /* may change how what follows it reads */
+#define CF_JOIN_L 0x80 /* may change how what is before it reads */
 
 #define FOLD_COMPLEX 0xFFFF /* the unit needs ICU (its fold is not one boundary unit) */
 
@@ -107,6 +125,12 @@ static int class_of_cp(UChar32 c)
 static const UChar NUM_CHARS[] = u"零〇一二两兩三四五六七八九十百千万萬亿億"
 				  u"壹贰貳叁參肆伍陆陸柒捌玖拾佰仟第";
 
+/* The CF_JOIN_L and CF_JOIN_R characters besides CF_NUM ones and STOP_BEHIND heads. */
+static const UChar JOIN_BOTH[] = u"/分之点";
+static const UChar JOIN_LEFT[] = u".,%\uFF0E\uFF05\u2030";
+
+static void mark_stop_heads(uint8_t *cls);
+
 /* First characters of the negation table entries (see NEG_WORDS). */
 static const UChar NEG_CHARS[] = u"不禁严嚴没沒无無未勿非并並除";
 
@@ -150,6 +174,14 @@ static void tables_init(void)
 	}
 	for (i = 0; NEG_CHARS[i]; i++)
 		g.cls[NEG_CHARS[i]] |= CF_NEG;
+	for (c = 0; c < 0x10000; c++)
+		if (g.cls[c] & CF_NUM)
+			g.cls[c] |= CF_JOIN_R | CF_JOIN_L;
+	for (i = 0; JOIN_BOTH[i]; i++)
+		g.cls[JOIN_BOTH[i]] |= CF_JOIN_R | CF_JOIN_L;
+	for (i = 0; JOIN_LEFT[i]; i++)
+		g.cls[JOIN_LEFT[i]] |= CF_JOIN_L;
+	mark_stop_heads(g.cls);
 	g.nfkc_cf = nf;
 }
 
@@ -550,10 +582,20 @@ static size_t strip_html(UChar *s, size_t n)
 
 /* ---------------------------------------------------------------- the normalizer */
 
+/* One number the scanner read: where it stands in the scanned text and its
+ * canonical string (in the list's text buffer). */
 typedef struct {
-	const char *p;
-	size_t len;
+	size_t b, e;     /* text[b..e) spells the number (for 第一: the 一) */
+	size_t off, len; /* the canonical string: text.data[off..off+len) */
+	const char *p;   /* text.data + off, set when the strings are sorted */
 } num_span;
+
+/* The numbers of one text, in text order until numbers_join() sorts them. */
+typedef struct {
+	nd_buf text; /* canonical strings, back to back */
+	num_span *v;
+	size_t n, cap;
+} span_list;
 
 struct nd_normalizer {
 	nd_norm_opts opts;
@@ -562,10 +604,8 @@ struct nd_normalizer {
 	size_t ucap[2];
 	char *out;
 	size_t out_cap;
-	nd_buf scratch; /* number strings, back to back */
-	num_span *spans;
-	size_t nspans, spans_cap;
-	nd_buf numbers; /* the joined feature string */
+	span_list scan[2]; /* the input's numbers; the output's, read back (canon_numbers) */
+	nd_buf numbers;    /* the joined feature string */
 };
 
 static int other_buf(nd_normalizer *z, const UChar *s) { return s == z->u[0] ? 1 : 0; }
@@ -1161,6 +1201,13 @@ static const UChar STOP_BEHIND[][2] = {
 	{u'统', u'壹'},
 };
 
+static void mark_stop_heads(uint8_t *cls)
+{
+	size_t k;
+	for (k = 0; k < sizeof STOP_BEHIND / sizeof STOP_BEHIND[0]; k++)
+		cls[STOP_BEHIND[k][0]] |= CF_JOIN_R;
+}
+
 /* When a stop word starts at s[i], its length (what to skip); else 0. */
 static size_t stopword_at(const UChar *s, size_t n, size_t i)
 {
@@ -1197,32 +1244,37 @@ static int put_dec(nd_buf *b, const ndec *d)
 	return rc;
 }
 
-/* Records one number: d, then "/den" for a fraction, then the suffix (% or ‰). */
-static int num_add(nd_normalizer *z, const ndec *d, const char *suffix, const ndec *den)
+/* Records one number, spelled by s[b..e): d, then "/den" for a fraction, then the
+ * suffix (% or ‰). A number too long to hold (ok = 0) is not recorded. */
+static int num_add(span_list *L, const ndec *d, const char *suffix, const ndec *den, size_t b,
+		   size_t e)
 {
 	int rc;
-	size_t start = z->scratch.len;
+	size_t start = L->text.len;
 	if (!d->ok || (den && !den->ok))
 		return 0;
-	if (z->nspans == z->spans_cap) {
-		size_t c = z->spans_cap ? z->spans_cap * 2 : 32;
-		num_span *p = nd_reallocarray(z->spans, c, sizeof *p);
+	if (L->n == L->cap) {
+		size_t c = L->cap ? L->cap * 2 : 32;
+		num_span *p = nd_reallocarray(L->v, c, sizeof *p);
 		if (!p)
 			return nd_seterr(ND_ENOMEM, "out of memory for number features");
-		z->spans = p;
-		z->spans_cap = c;
+		L->v = p;
+		L->cap = c;
 	}
-	rc = put_dec(&z->scratch, d);
-	if (!rc && den && !(rc = nd_buf_putc(&z->scratch, '/')))
-		rc = put_dec(&z->scratch, den);
+	rc = put_dec(&L->text, d);
+	if (!rc && den && !(rc = nd_buf_putc(&L->text, '/')))
+		rc = put_dec(&L->text, den);
 	if (!rc && suffix)
-		rc = nd_buf_append(&z->scratch, suffix, strlen(suffix));
+		rc = nd_buf_append(&L->text, suffix, strlen(suffix));
 	if (rc)
 		return rc;
-	/* offsets for now: the scratch buffer may still move */
-	z->spans[z->nspans].p = NULL;
-	z->spans[z->nspans].len = z->scratch.len - start;
-	z->nspans++;
+	/* an offset, not a pointer: the text buffer may still move */
+	L->v[L->n].b = b;
+	L->v[L->n].e = e;
+	L->v[L->n].off = start;
+	L->v[L->n].len = L->text.len - start;
+	L->v[L->n].p = NULL;
+	L->n++;
 	return 0;
 }
 
@@ -1231,8 +1283,9 @@ static int is_den(const ndec *d, const char *v)
 	return d->fpn == 0 && d->ipn == strlen(v) && !memcmp(d->ip, v, d->ipn);
 }
 
-/* Reads the number (if any) at s[i], a CF_NUM character; *next gets where to go on. */
-static int number_at(nd_normalizer *z, const UChar *s, size_t n, size_t i, size_t *next)
+/* Reads the number (if any) at s[i], a CF_NUM character, into L; *next gets where
+ * to go on. */
+static int number_at(span_list *L, const UChar *s, size_t n, size_t i, size_t *next)
 {
 	size_t start = i, e, e2;
 	ndec x, y;
@@ -1244,7 +1297,7 @@ static int number_at(nd_normalizer *z, const UChar *s, size_t n, size_t i, size_
 	if ((c == u'百' || c == u'千') && i + 2 < n && s[i + 1] == u'分' && s[i + 2] == u'之') {
 		e = value_parse(s, n, i + 3, 1, &y);
 		*next = e > i + 3 ? e : i + 3;
-		return e > i + 3 ? num_add(z, &y, c == u'百' ? "%" : "\xe2\x80\xb0", NULL) : 0;
+		return e > i + 3 ? num_add(L, &y, c == u'百' ? "%" : "\xe2\x80\xb0", NULL, i, e) : 0;
 	}
 	if (c == u'第') {
 		ordinal = 1;
@@ -1265,10 +1318,10 @@ static int number_at(nd_normalizer *z, const UChar *s, size_t n, size_t i, size_
 		if (e2 > e + 2) {
 			*next = e2;
 			if (is_den(&x, "100"))
-				return num_add(z, &y, "%", NULL);
+				return num_add(L, &y, "%", NULL, start, e2);
 			if (is_den(&x, "1000"))
-				return num_add(z, &y, "\xe2\x80\xb0", NULL);
-			return num_add(z, &y, NULL, &x);
+				return num_add(L, &y, "\xe2\x80\xb0", NULL, start, e2);
+			return num_add(L, &y, NULL, &x, start, e2);
 		}
 	}
 	/* 1/3, but not the parts of 2023/05/01 */
@@ -1277,14 +1330,14 @@ static int number_at(nd_normalizer *z, const UChar *s, size_t n, size_t i, size_
 		e2 = arabic_parse(s, n, e + 1, &y, &is_int);
 		if (is_int && !(e2 < n && (s[e2] == '/' || cn_unit(s[e2])))) {
 			*next = e2;
-			return num_add(z, &x, NULL, &y);
+			return num_add(L, &x, NULL, &y, start, e2);
 		}
 	}
 	if (e < n && (s[e] == '%' || s[e] == 0xFF05))
 		suffix = "%", *next = e + 1;
 	else if (e < n && s[e] == 0x2030)
 		suffix = "\xe2\x80\xb0", *next = e + 1;
-	return num_add(z, &x, suffix, NULL);
+	return num_add(L, &x, suffix, NULL, start, *next);
 }
 
 static int span_cmp(const void *a, const void *b)
@@ -1297,35 +1350,34 @@ static int span_cmp(const void *a, const void *b)
 	return (x->len > y->len) - (x->len < y->len);
 }
 
-static int numbers_join(nd_normalizer *z)
+/* Sorts L's strings and joins the distinct ones into z->numbers ("2,30%,50"). */
+static int numbers_join(nd_normalizer *z, span_list *L)
 {
-	size_t k, off = 0;
+	size_t k;
 	int rc = 0;
 	z->numbers.len = 0;
 	if (z->numbers.data)
 		z->numbers.data[0] = '\0';
-	for (k = 0; k < z->nspans; k++) {
-		z->spans[k].p = z->scratch.data + off;
-		off += z->spans[k].len;
-	}
-	if (z->nspans > 16) {
-		qsort(z->spans, z->nspans, sizeof *z->spans, span_cmp);
+	for (k = 0; k < L->n; k++)
+		L->v[k].p = L->text.data + L->v[k].off;
+	if (L->n > 16) {
+		qsort(L->v, L->n, sizeof *L->v, span_cmp);
 	} else { /* the usual handful: insertion sort beats qsort's set-up */
-		for (k = 1; k < z->nspans; k++) {
-			num_span t = z->spans[k];
+		for (k = 1; k < L->n; k++) {
+			num_span t = L->v[k];
 			size_t j = k;
-			for (; j > 0 && span_cmp(&z->spans[j - 1], &t) > 0; j--)
-				z->spans[j] = z->spans[j - 1];
-			z->spans[j] = t;
+			for (; j > 0 && span_cmp(&L->v[j - 1], &t) > 0; j--)
+				L->v[j] = L->v[j - 1];
+			L->v[j] = t;
 		}
 	}
-	for (k = 0; k < z->nspans && !rc; k++) {
-		if (k && !span_cmp(&z->spans[k], &z->spans[k - 1]))
+	for (k = 0; k < L->n && !rc; k++) {
+		if (k && !span_cmp(&L->v[k], &L->v[k - 1]))
 			continue; /* each distinct number once */
 		if (z->numbers.len)
 			rc = nd_buf_putc(&z->numbers, ',');
 		if (!rc)
-			rc = nd_buf_append(&z->numbers, z->spans[k].p, z->spans[k].len);
+			rc = nd_buf_append(&z->numbers, L->v[k].p, L->v[k].len);
 	}
 	return rc;
 }
@@ -1414,36 +1466,66 @@ static size_t negation_at(const UChar *s, size_t n, size_t i, unsigned *neg)
 	return i + 1;
 }
 
-static int features_of(nd_normalizer *z, const UChar *s, size_t n, nd_text_features *f)
+/* Reads the numbers of s into L, in text order, and, when neg is non-NULL, counts
+ * the negation markers into *neg. */
+static ND_ALWAYS_INLINE int scan_text(span_list *L, const UChar *s, size_t n, unsigned *neg)
 {
 	size_t i = 0, next;
-	unsigned neg = 0;
+	uint8_t want = neg ? CF_NUM | CF_NEG : CF_NUM;
 	int rc;
-	z->scratch.len = 0;
-	z->nspans = 0;
+	L->text.len = 0;
+	L->n = 0;
 	while (i < n) {
 		uint8_t fl = g.cls[s[i]];
-		if (ND_LIKELY(!(fl & (CF_NUM | CF_NEG)))) {
+		if (ND_LIKELY(!(fl & want))) {
 			i++;
 			continue;
 		}
 		if (fl & CF_NUM) {
-			if ((rc = number_at(z, s, n, i, &next)))
+			if ((rc = number_at(L, s, n, i, &next)))
 				return rc;
 			i = next;
 		} else {
-			i = negation_at(s, n, i, &neg);
+			i = negation_at(s, n, i, neg);
 		}
 	}
-	if ((rc = numbers_join(z)))
-		return rc;
-	f->numbers = z->numbers.len ? z->numbers.data : "";
-	f->numbers_len = z->numbers.len;
-	f->negations = neg;
 	return 0;
 }
 
 /* ---------------------------------------------------------------- output */
+
+/* Room emit() needs for n units with the numbers of L written canonically: a
+ * unit gives at most itself and a space before it (UTF-8: 3 bytes; a pair, two
+ * units, 4), a number at most its string (ASCII, and ‰: 1 unit, 3 bytes) and a
+ * space before it. */
+static size_t emit_units(size_t n, const span_list *L)
+{
+	return 2 * n + (L ? L->text.len + L->n : 0) + 1;
+}
+
+static size_t emit_bytes(size_t n, const span_list *L)
+{
+	return 3 * n + (L ? L->text.len + L->n : 0) + 1;
+}
+
+/* Does o[0..m) spell the canonical string p[0..len) (ASCII and ‰)? */
+static int spells_canon(const UChar *o, size_t m, const char *p, size_t len)
+{
+	size_t k = 0, j = 0;
+	while (k < len && j < m) {
+		if ((unsigned char)p[k] < 0x80) {
+			if (o[j] != (UChar)p[k])
+				return 0;
+			k++;
+		} else { /* "\xe2\x80\xb0" */
+			if (o[j] != 0x2030)
+				return 0;
+			k += 3;
+		}
+		j++;
+	}
+	return k == len && j == m;
+}
 
 static inline char *put_utf8(char *o, uint32_t c)
 {
@@ -1465,64 +1547,177 @@ static inline char *put_utf8(char *o, uint32_t c)
 	return o;
 }
 
+/* Where emit_core() writes: UTF-16 (u, m units so far) when w16, UTF-8 (b) when
+ * w8. The flags are constants at each call, so each caller gets a loop that
+ * writes only what it needs. */
+typedef struct {
+	UChar *u;
+	size_t m;
+	char *b;
+} sink;
+
+static ND_ALWAYS_INLINE void sink_put(sink *k, int w16, int w8, uint32_t c)
+{
+	if (w16) {
+		if (c < 0x10000) {
+			k->u[k->m++] = (UChar)c;
+		} else {
+			k->u[k->m++] = U16_LEAD(c);
+			k->u[k->m++] = U16_TRAIL(c);
+		}
+	}
+	if (w8)
+		k->b = put_utf8(k->b, c);
+}
+
+/* For emit_core: is the item c (class and flags fl; next: what follows it in the
+ * text) written next a seam after what came before (hot: a CF_JOIN_R item and a
+ * dropped separator; num_end: a number right before)? 分 goes on a number only
+ * as 分之 (when something else comes between them, that is a seam of its own). */
+static inline int item_seam(int hot, int num_end, int fl, uint32_t c, UChar next)
+{
+	return (hot && (fl & CF_JOIN_L) && (c != u'分' || next == u'之')) ||
+	       (num_end && ((fl & CF_NUM) || c == '.' || c == 0xFF0E || c == ','));
+}
+
 /* Drops punctuation (keeping 0.5, joining 1,000 and don't), collapses white
- * space (none next to CJK or kept symbols, one between words), trims, and
- * writes UTF-8. Every unit becomes at most 3 bytes (a space plus an ASCII
- * character is 2), so 3n + 1 bytes always suffice.
+ * space (none next to CJK or kept symbols, one between words) and trims s[0..n).
  * Kept '<'s are held back until the next kept character: before an ASCII letter
  * they are dropped (as separators), so the output never holds a '<' that would
- * open a tag when it is normalised again. */
-static int emit(nd_normalizer *z, const UChar *s, size_t n, const char **out, size_t *out_len)
+ * open a tag when it is normalised again.
+ * With L, every number of L is written as its canonical string instead of its
+ * spelling, with a space between it and a digit next to it (五5 → "5 5", not 55),
+ * and the return value says whether the output has a seam: a place where a number
+ * could read otherwise than in s, so that only reading the output back can tell.
+ * The reader looks at nothing around a numeral but CF_JOIN_* characters, a
+ * number's value depends only on what it spans, and a canonical string reads as
+ * itself (but 1.5/3); so the output reads as L unless
+ *   - a CF_JOIN_R item meets a CF_JOIN_L one (a number is both) where s had a
+ *     separator between them (五十，万 → 50万, 一点，五 → 一点5);
+ *   - a number is written right after a CF_JOIN_R character (一点十五 → 一点15,
+ *     拾百分之五 → 拾5%), but for 分 (only 分之 reads on), another number (it
+ *     ends at its % or ‰: 20%1) and 第 (an ordinal reads the same) unless 第 is
+ *     what the output starts with (第一百二十五题 → 第125题 is numbering);
+ *   - a number is written right before a numeral, which may go on an Arabic
+ *     number where it did not go on the spelling (五十百 → 50百) or read
+ *     otherwise without the spelling before it (3.5万一 → 35000一, no more
+ *     万一), or before a decimal or thousands mark (3.0.5 → 3.5).
+ * A space between two items keeps them apart. */
+static ND_ALWAYS_INLINE int emit_core(const UChar *s, size_t n, int strip, const span_list *L,
+				      sink *o, int w16, int w8)
 {
-	int strip = z->opts.strip_punct;
 	int last = -1, sep = 0;
-	size_t i, w, held = 0; /* '<'s not written yet */
-	char *o, *o0;
-	if (3 * n + 1 > z->out_cap) {
-		size_t c = 3 * n + 1 + (3 * n + 1) / 2 + 64;
-		char *p = realloc(z->out, c);
-		if (!p)
-			return nd_seterr(ND_ENOMEM, "out of memory for a %zu-byte output", c);
-		z->out = p;
-		z->out_cap = c;
-	}
-	o = o0 = z->out;
+	int after_digit = 0; /* the last unit written is a digit */
+	int after_num = 0;   /* ... the end of a number written canonically */
+	int after_int = 0;   /* ... of one without a decimal point */
+	int join = 0;        /* the last item written is CF_JOIN_R (a number is) */
+	int hot = 0;         /* ... and a separator was dropped after it */
+	int num_end = 0;     /* the last item is a number, and nothing dropped since */
+	int inert = 0;       /* the last item is a number, 分, or 第 not at the start */
+	int any = 0;         /* something was written */
+	int seam = !strip;   /* 一、 → 1、 would read as numbering: always read back */
+	int point, slash;    /* the number written has a decimal point, a '/' */
+	size_t i, w, j, held = 0; /* '<'s not written yet */
+	size_t k = 0, nb = L && L->n ? L->v[0].b : SIZE_MAX;
 	for (i = 0; i < n; i += w) {
 		uint32_t c = s[i];
-		int cl = g.cls[c] & CL_MASK;
+		int fl = g.cls[c], cl = fl & CL_MASK;
 		w = 1;
+		if (ND_UNLIKELY(i == nb)) { /* a number: its canonical string */
+			const num_span *sp = &L->v[k];
+			const char *p = L->text.data + sp->off;
+			if (held) { /* a digit follows: the '<'s stay */
+				for (; held; held--)
+					sink_put(o, w16, w8, '<');
+				last = CL_KEEP;
+				sep = join = hot = inert = 0;
+			}
+			if ((sep && last == CL_WORD) || after_digit) {
+				sink_put(o, w16, w8, ' ');
+				join = hot = inert = 0;
+			}
+			seam |= hot || (join && !inert);
+			point = slash = 0;
+			for (j = 0; j < sp->len; j++) {
+				if ((unsigned char)p[j] < 0x80) {
+					sink_put(o, w16, w8, (unsigned char)p[j]);
+					point |= p[j] == '.';
+					slash |= p[j] == '/';
+				} else { /* "\xe2\x80\xb0" */
+					sink_put(o, w16, w8, 0x2030);
+					j += 2;
+				}
+			}
+			seam |= point && slash; /* 1.5/3 reads as 1.5 and 3 */
+			after_digit = after_num = (unsigned)(p[sp->len - 1] - '0') < 10u;
+			after_int = after_num && !point;
+			last = after_digit ? CL_WORD : CL_KEEP; /* % ‰ */
+			sep = hot = 0;
+			/* a number right after it is a space or its % ‰ away */
+			join = inert = num_end = any = 1;
+			w = sp->e - i;
+			nb = ++k < L->n ? L->v[k].b : SIZE_MAX;
+			continue;
+		}
 		if (ND_LIKELY(cl == CL_CJK && !held)) { /* never spaced */
-			o = put_utf8(o, c);
-			sep = 0;
+			size_t i0 = i;
+			if (L && ND_UNLIKELY(hot | num_end))
+				seam |= item_seam(hot, num_end, fl, c, i + 1 < n ? s[i + 1] : 0);
+			sink_put(o, w16, w8, c);
+			/* the rest of the run up to a number: only its last character
+			 * matters to what follows */
+			while (i + 1 < n && i + 1 != nb && (g.cls[s[i + 1]] & CL_MASK) == CL_CJK)
+				sink_put(o, w16, w8, s[++i]);
+			sep = after_digit = after_num = after_int = 0;
 			last = CL_CJK;
+			if (L) {
+				c = s[i];
+				join = (g.cls[c] >> 6) & 1; /* CF_JOIN_R */
+				inert = c == u'分' || (c == u'第' && (any || i > i0));
+				hot = num_end = 0;
+				any = 1;
+			}
 			continue;
 		}
 		if (ND_UNLIKELY(cl == CL_SURR)) {
 			cl = class_at(s, n, i, &w);
 			c = w == 2 ? (uint32_t)U16_GET_SUPPLEMENTARY(s[i], s[i + 1]) : 0xFFFD;
+			fl = cl;
 		}
 		switch (cl) {
 		case CL_SPACE:
 			sep = 1;
+			hot = join, num_end = 0;
 			continue;
 		case CL_IGNORE:
+			hot = join, num_end = 0;
 			continue;
-		case CL_DOT: /* 0.5 */
-			if (i > 0 && is_digit_at(s, n, i - 1) && is_digit_at(s, n, i + 1))
+		/* 0.5 and 1,000: between digits of the text and of what was written. Right
+		 * after a number written canonically the number has ended, so a comma is
+		 * punctuation, and so is a point after a whole number, where it would
+		 * make a decimal (五十3.5 is 53 and 5, 3.0.5 is 3 and 5; 9.3.1 stays) */
+		case CL_DOT:
+			if (after_digit && !after_int && is_digit_at(s, n, i - 1) && is_digit_at(s, n, i + 1))
 				cl = CL_WORD;
 			break;
-		case CL_COMMA: /* 1,000 */
-			if (strip && i > 0 && is_digit_at(s, n, i - 1) && is_digit_at(s, n, i + 1) &&
-			    is_digit_at(s, n, i + 2) && is_digit_at(s, n, i + 3) && !is_digit_at(s, n, i + 4))
+		case CL_COMMA:
+			if (strip && after_digit && !after_num && is_digit_at(s, n, i - 1) &&
+			    is_digit_at(s, n, i + 1) && is_digit_at(s, n, i + 2) && is_digit_at(s, n, i + 3) &&
+			    !is_digit_at(s, n, i + 4)) {
+				hot = join, num_end = 0;
 				continue;
+			}
 			break;
 		case CL_APOS: /* don't */
-			if (strip && i > 0 && i + 1 < n && is_alpha(s[i - 1]) && is_alpha(s[i + 1]))
+			if (strip && i > 0 && i + 1 < n && is_alpha(s[i - 1]) && is_alpha(s[i + 1])) {
+				hot = join, num_end = 0;
 				continue;
+			}
 			break;
 		case CL_PUNCT:
 			if (c == '\\' && is_escape_at(s, n, i)) { /* a literal "\n" */
 				sep = 1;
+				hot = join, num_end = 0;
 				w = 2;
 				continue;
 			}
@@ -1533,43 +1728,184 @@ static int emit(nd_normalizer *z, const UChar *s, size_t n, const char **out, si
 		if (cl == CL_PUNCT || cl == CL_DOT || cl == CL_COMMA || cl == CL_APOS) {
 			if (strip) {
 				sep = 1;
+				hot = join, num_end = 0;
 				continue;
 			}
 			cl = CL_WORD;
 		}
 		if (strip && c == '<') {
 			held++;
+			hot = join, num_end = 0; /* until the '<' is written */
 			continue;
 		}
 		if (held) {
 			if (c < 0x80 && is_alpha((UChar)c)) {
 				sep = 1;
 			} else {
-				memset(o, '<', held);
-				o += held;
+				for (; held; held--)
+					sink_put(o, w16, w8, '<');
 				last = CL_KEEP;
-				sep = 0;
+				sep = join = hot = num_end = inert = 0;
+				any = 1;
 			}
 			held = 0;
 		}
-		if (sep && last == CL_WORD && cl == CL_WORD)
-			*o++ = ' ';
+		if ((sep && last == CL_WORD && cl == CL_WORD) || (after_num && digit_val((UChar)c) >= 0)) {
+			sink_put(o, w16, w8, ' ');
+			join = hot = num_end = inert = 0;
+		}
 		sep = 0;
-		o = put_utf8(o, c);
+		sink_put(o, w16, w8, c);
+		after_digit = digit_val((UChar)c) >= 0;
+		after_num = after_int = 0;
 		last = cl;
+		if (L) {
+			seam |= item_seam(hot, num_end, fl, c, i + w < n ? s[i + w] : 0);
+			join = (fl >> 6) & 1;
+			inert = c == u'分' || (c == u'第' && any);
+			hot = num_end = 0;
+			any = 1;
+		}
 	}
-	memset(o, '<', held);
-	o += held;
-	*o = '\0';
-	*out = o0;
-	*out_len = (size_t)(o - o0);
+	for (; held; held--)
+		sink_put(o, w16, w8, '<');
+	return seam;
+}
+
+static int reserve_out(nd_normalizer *z, size_t need)
+{
+	char *p;
+	size_t c;
+	if (need <= z->out_cap)
+		return 0;
+	c = need + need / 2 + 64;
+	if (!(p = realloc(z->out, c)))
+		return nd_seterr(ND_ENOMEM, "out of memory for a %zu-byte output", c);
+	z->out = p;
+	z->out_cap = c;
 	return 0;
+}
+
+/* The output of s[0..n), with the numbers of L (may be NULL) written canonically,
+ * as NUL-terminated UTF-8 in z->out; *seam (with L) as emit_core() tells. */
+static ND_ALWAYS_INLINE int emit_utf8(nd_normalizer *z, const UChar *s, size_t n,
+				      const span_list *L, int *seam, const char **out,
+				      size_t *out_len)
+{
+	sink o = {NULL, 0, NULL};
+	int rc = reserve_out(z, emit_bytes(n, L));
+	if (rc)
+		return rc;
+	o.b = z->out;
+	if (L)
+		*seam = emit_core(s, n, z->opts.strip_punct, L, &o, 0, 1);
+	else
+		emit_core(s, n, z->opts.strip_punct, NULL, &o, 0, 1);
+	*o.b = '\0';
+	*out = z->out;
+	*out_len = (size_t)(o.b - z->out);
+	return 0;
+}
+
+/* The same output as UTF-16 in z->u[d] (*m units), to be read again. */
+static int emit_u16(nd_normalizer *z, const UChar *s, size_t n, const span_list *L, int d,
+		    size_t *m)
+{
+	sink o = {NULL, 0, NULL};
+	int rc = reserve_units(&z->u[d], &z->ucap[d], emit_units(n, L));
+	if (rc)
+		return rc;
+	o.u = z->u[d];
+	emit_core(s, n, z->opts.strip_punct, L, &o, 1, 0);
+	*m = o.m;
+	return 0;
+}
+
+/* o[0..m) (from emit_core: no lone surrogates) as NUL-terminated UTF-8 in z->out. */
+static int to_utf8(nd_normalizer *z, const UChar *o, size_t m, const char **out, size_t *out_len)
+{
+	size_t i;
+	char *d;
+	int rc = reserve_out(z, 3 * m + 1); /* a pair (2 units) takes 4 bytes */
+	if (rc)
+		return rc;
+	d = z->out;
+	for (i = 0; i < m; i++) {
+		uint32_t c = o[i];
+		if (U16_IS_LEAD(c) && i + 1 < m)
+			c = (uint32_t)U16_GET_SUPPLEMENTARY(c, o[++i]);
+		d = put_utf8(d, c);
+	}
+	*d = '\0';
+	*out = z->out;
+	*out_len = (size_t)(d - z->out);
+	return 0;
+}
+
+/* Reads the numbers of o[0..m), an output written from the numbers of A, into B;
+ * *same is 1 when normalising o again would give o back with the same numbers:
+ * B reads A's strings, in order, each spelled canonically, and no numbering prefix
+ * shows at the start (第一百二十五题 → 第125题 would be one). */
+static int reread(nd_normalizer *z, const UChar *o, size_t m, const span_list *A, span_list *B,
+		  int *same)
+{
+	size_t k;
+	int rc = scan_text(B, o, m, NULL);
+	*same = 0;
+	if (rc || B->n != A->n)
+		return rc;
+	for (k = 0; k < B->n; k++) {
+		const num_span *a = &A->v[k], *b = &B->v[k];
+		const char *bp = B->text.data + b->off;
+		if (a->len != b->len || memcmp(A->text.data + a->off, bp, b->len) ||
+		    !spells_canon(o + b->b, b->e - b->b, bp, b->len))
+			return 0;
+	}
+	if (z->opts.strip_numbering && numbering_end(o, m, z->opts.strip_punct) != 0)
+		return 0;
+	*same = 1;
+	return 0;
+}
+
+/* canon_numbers: writes s[0..n) (in z->u[b]) with its numbers in canonical form;
+ * *Lp gets the numbers the output reads as. Normalising the output again gives
+ * the output: where it has a seam (see emit_core) it is read back, and where the
+ * numbers read back are not the ones written (五十，万 → 50万, read as 500000), the
+ * numbers are read from the text without punctuation (五十万) and written again;
+ * if that does not hold either (五十万万 → 500000万), the text keeps its numerals
+ * as they are. */
+static int canon_text(nd_normalizer *z, int b, size_t start, size_t n, unsigned *neg,
+		      span_list **Lp, const char **out, size_t *out_len)
+{
+	span_list *A = &z->scan[0], *B = &z->scan[1];
+	int o = !b, rc, seam, same;
+	size_t m, pn;
+	*Lp = A;
+	if ((rc = scan_text(A, z->u[b] + start, n, neg)) ||
+	    (rc = emit_utf8(z, z->u[b] + start, n, A, &seam, out, out_len)) || !seam)
+		return rc;
+	if ((rc = emit_u16(z, z->u[b] + start, n, A, o, &m)) ||
+	    (rc = reread(z, z->u[o], m, A, B, &same)))
+		return rc;
+	if (same)
+		return 0; /* *out is right; the numbers are the same */
+	/* the text as it reads without punctuation, in u[o]; s is not needed after it */
+	if ((rc = emit_u16(z, z->u[b] + start, n, NULL, o, &pn)) ||
+	    (rc = scan_text(A, z->u[o], pn, NULL)) || (rc = emit_u16(z, z->u[o], pn, A, b, &m)) ||
+	    (rc = reread(z, z->u[b], m, A, B, &same)))
+		return rc;
+	if (same) {
+		*Lp = B;
+		return to_utf8(z, z->u[b], m, out, out_len);
+	}
+	return to_utf8(z, z->u[o], pn, out, out_len);
 }
 
 /* ---------------------------------------------------------------- API */
 
 void nd_normalizer_free(nd_normalizer *z)
 {
+	int k;
 	if (!z)
 		return;
 	if (z->t2s)
@@ -1577,8 +1913,10 @@ void nd_normalizer_free(nd_normalizer *z)
 	free(z->u[0]);
 	free(z->u[1]);
 	free(z->out);
-	free(z->spans);
-	nd_buf_free(&z->scratch);
+	for (k = 0; k < 2; k++) {
+		free(z->scan[k].v);
+		nd_buf_free(&z->scan[k].text);
+	}
 	nd_buf_free(&z->numbers);
 	free(z);
 }
@@ -1623,9 +1961,12 @@ int nd_normalize_text(nd_normalizer *z, const char *text, size_t len, const char
 {
 	UChar *s;
 	size_t n, start = 0;
-	int rc;
+	unsigned neg = 0;
+	span_list *L;
+	int rc = 0, b;
 	if (!z || !out || !out_len || (!text && len))
 		return nd_seterr(ND_EINVAL, "nd_normalize_text: NULL argument");
+	L = &z->scan[0];
 	*out = NULL;
 	*out_len = 0;
 	if (len > ND_NORM_MAX_INPUT)
@@ -1644,7 +1985,23 @@ int nd_normalize_text(nd_normalizer *z, const char *text, size_t len, const char
 		return rc;
 	if (z->opts.strip_numbering)
 		start = numbering_end(s, n, z->opts.strip_punct);
-	if (features && (rc = features_of(z, s + start, n - start, features)))
-		return rc;
-	return emit(z, s + start, n - start, out, out_len);
+	b = s == z->u[0] ? 0 : 1;
+	if (z->opts.canon_numbers) {
+		rc = canon_text(z, b, start, n - start, features ? &neg : NULL, &L, out, out_len);
+	} else { /* the features are read before punctuation goes (0.5, 1/3) */
+		if (features)
+			rc = scan_text(L, s + start, n - start, &neg);
+		if (!rc)
+			rc = emit_utf8(z, s + start, n - start, NULL, NULL, out, out_len);
+	}
+	if (!rc && features && !(rc = numbers_join(z, L))) {
+		features->numbers = z->numbers.len ? z->numbers.data : "";
+		features->numbers_len = z->numbers.len;
+		features->negations = neg;
+	}
+	if (rc) {
+		*out = NULL;
+		*out_len = 0;
+	}
+	return rc;
 }

@@ -3,8 +3,9 @@
  * Normalisation makes two scraped copies of one question look alike:
  *   NFKC + case folding (full/half width), HTML tags and entities removed,
  *   numbering and type prefixes removed ("12、", "第12题", "【单选题】", "(多选)", "1."),
- *   punctuation removed, whitespace collapsed (no spaces next to CJK characters,
- *   one space between Latin/digit words), optional Traditional→Simplified.
+ *   numbers written one way (六十, 60, ６０ → 60; 百分之四十 → 40%), punctuation
+ *   removed, whitespace collapsed (no spaces next to CJK characters, one space
+ *   between Latin/digit words), optional Traditional→Simplified.
  *
  * Guard features describe what must be equal for two texts to be duplicates:
  *   the numbers they contain (Arabic and Chinese numerals as values), and their
@@ -27,16 +28,33 @@
  *      in brackets or before a space and CJK/digit ("A、" "(B)" "C 减速"). A number that
  *      is content stays: "50米以内", "3年内", "1.5米", "10:30", "2023年".
  *   5. the features are read here (before punctuation goes: 0.5 stays a decimal).
- *   6. strip_punct: Unicode punctuation and symbols (P*, S*) are dropped and act as
+ *   6. canon_numbers: every number the features list is written as its canonical
+ *      string (see nd_text_features.numbers), in place of its spelling: 每小时六十公里
+ *      → 每小时60公里, 百分之四十 → 40%, 三年内 → 3年内, 二百元 → 200元, 第一 → 第1,
+ *      一点五 → 1.5, 三分之一 → 1/3 (the '/' stays), 5万 → 50000, 007 → 7, 3.0 → 3,
+ *      1,000 → 1000. What is not a number stays as it is (一定, 统一, 十分, 一侧).
+ *      Numbers side by side stay apart: 五5 → "5 5", 一、二级 → "1 2级"; a point or
+ *      comma right after a number that ended before it is punctuation (3.0.5 →
+ *      "3 5", 五十3.5 → "53 5"; 9.3.1 stays).
+ *      The numbers of the output are the features: where the text without its
+ *      punctuation reads otherwise than the text (五十，万 → 50万, which reads
+ *      500000; 队伍、拾取 → 队伍拾取, which holds 伍拾), the numbers are read from
+ *      the text without punctuation (→ "500000", "队50取"; 慢一点，五十米 → "慢15米",
+ *      as 慢一点五十米 reads); where no canonical writing reads back as itself
+ *      (五十万万: 500000万 would read 5000000000; 三分之一点五: 1.5/3; 第一百二十五题:
+ *      第125题 is numbering), the text keeps its numerals as they are, as without
+ *      canon_numbers. Neither happens in the question banks we have seen; random
+ *      punctuation soup hits them.
+ *   7. strip_punct: Unicode punctuation and symbols (P*, S*) are dropped and act as
  *      word separators, except '%', '‰', '<', '>', '≤', '≥' (kept, never spaced),
  *      '.' between two digits (kept: 0.5), ',' inside a thousands group (dropped
  *      without a separator: 1,000 → 1000) and an apostrophe between letters
  *      (don't → dont). A '<' before a letter is dropped too, so no output opens a tag.
- *   7. always: white space (and literal "\n" "\r" "\t" escapes left by double-encoded
+ *   8. always: white space (and literal "\n" "\r" "\t" escapes left by double-encoded
  *      JSON) collapses to nothing next to a CJK character (Han, Kana, Hangul, Bopomofo)
  *      or a kept symbol, to one space between two other words; the text is trimmed.
  * With the default options nd_normalize_text is idempotent: normalising its output
- * again gives the same output.
+ * again gives the same output, and (with canon_numbers) the same numbers.
  */
 #ifndef ND_NORMALIZE_H
 #define ND_NORMALIZE_H
@@ -57,8 +75,9 @@ typedef struct {
 	int strip_numbering; /* remove leading numbering/type prefixes; default 1 */
 	int strip_punct;     /* drop punctuation/symbols; default 1 (spaces always collapse) */
 	int t2s;             /* Traditional → Simplified Chinese; default 0 */
+	int canon_numbers;   /* write numbers canonically (六十 → 60, stage 6); default 1 */
 } nd_norm_opts;
-#define ND_NORM_OPTS_INIT { ND_NORM_OPTS_VERSION, 1, 1, 1, 1, 0 }
+#define ND_NORM_OPTS_INIT { ND_NORM_OPTS_VERSION, 1, 1, 1, 1, 0, 1 }
 
 /*! nd_normalizer_create() :
  * Opens the ICU objects normalisation needs. A normalizer is NOT thread-safe:
@@ -90,7 +109,10 @@ typedef struct {
 	 * 零碎 二手 二氧化 三角 三思 四周 四处 四肢 四面 八方, the words ending in one
 	 * 统一 唯一 同一 逐一 之一 不一 专一 划一 单一 如一 归一 合一 万一 均一 某一 任一
 	 * 另一 每一 纯一 再三, a lone financial numeral (陆地, 队伍, 拾取), and 百/千/万/亿
-	 * at the start of a word (千万, 百姓, 万能). Values above 10^18 are left out. */
+	 * at the start of a word (千万, 百姓, 万能). Values above 10^18 are left out.
+	 * With canon_numbers these are the numbers of the output: it shows them in
+	 * this form (but where stage 6 keeps the numerals) and normalising it gives
+	 * them again. */
 	const char *numbers;
 	size_t numbers_len;
 	/* How many negation markers the text holds (不/不得/禁止/严禁/不应/不准/不可/
