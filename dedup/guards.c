@@ -51,28 +51,57 @@ static const char *const CONTRAST[] = {
 	"上坡|下坡", "加速|减速", "开启|关闭", "远光|近光", "单|双", "同|反",
 	/* vehicles: kind, size and weight class, and gear positions (case-folded) */
 	"客|货", "轻|中|重", "大|中|小|微", "汽车|摩托车|拖拉机|电动车|自行车|三轮", "p|n|d|r",
+	/* licence classes (准驾车型; case-folded, matched as whole tokens) and documents */
+	"a1|a2|a3|b1|b2|c1|c2|c3|c4|c5|c6|d|e|f|m|n|p|a|b|c", "驾驶证|行驶证|身份证|登记证书|号牌",
 	/* places and road conditions */
 	"高速|山区|城市|乡村|农村|沿河|环山|隧道|桥|窄|急弯|弯道|漫水|泥泞|铁路|路口|坡|匝道|辅路",
 	NULL};
 
 /* 1 when the UTF-8 text [s, s+n) contains the word w. */
+static int is_alnum_ascii(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+/* 1 when the UTF-8 text [s, s+n) contains the word w. A Latin word ("c1", "d")
+ * must stand as a whole token, so "d" is not found inside "road". */
 static int contains(const char *s, size_t n, const char *w, size_t wl)
 {
+	int latin = wl && is_alnum_ascii(w[0]);
 	for (size_t i = 0; i + wl <= n; i++)
-		if (memcmp(s + i, w, wl) == 0)
+		if (memcmp(s + i, w, wl) == 0 &&
+		    (!latin || ((i == 0 || !is_alnum_ascii(s[i - 1])) && (i + wl == n || !is_alnum_ascii(s[i + wl])))))
 			return 1;
 	return 0;
 }
 
+/* Words that narrow what a question is about (the kind of vehicle it covers): a
+ * copy never adds or drops one, two different questions often do (客车 vs 大型客车).
+ * Inserted or dropped alone, they fire the swap guard too. */
+static const char *const QUALIFIERS[] = {"载客", "载货", "大型", "中型", "小型", "重型", "轻型", "微型", "低速",
+					 "旅游", "长途", "校车", "危险", "营运", "专用", "特种", "半挂", "牵引",
+					 "三轮", "摩托", NULL};
+
+static int qualifier_in(const char *s, size_t n, const char **which)
+{
+	for (int k = 0; QUALIFIERS[k]; k++)
+		if (contains(s, n, QUALIFIERS[k], strlen(QUALIFIERS[k]))) {
+			*which = QUALIFIERS[k];
+			return 1;
+		}
+	return 0;
+}
+
 /* Looks for x on one side and y != x of the same class on the other. */
-static int contrast_in(const char *del, size_t dl, const char *ins, size_t il, char *detail, size_t dn)
+static int contrast_in(const char *del, size_t dl, const char *ins, size_t il, int latin, char *detail,
+		       size_t dn)
 {
 	for (int c = 0; CONTRAST[c]; c++) {
 		const char *x = CONTRAST[c];
 		while (*x) {
 			const char *xe = strchr(x, '|');
 			size_t xl = xe ? (size_t)(xe - x) : strlen(x);
-			if (contains(del, dl, x, xl) && !contains(ins, il, x, xl)) {
+			if ((latin || !is_alnum_ascii(x[0])) && contains(del, dl, x, xl) && !contains(ins, il, x, xl)) {
 				const char *y = CONTRAST[c];
 				while (*y) {
 					const char *ye = strchr(y, '|');
@@ -213,19 +242,48 @@ static int swap_check(const char *sa, size_t la, const char *sb, size_t lb, char
 			p--;
 		}
 		if (i > di && j > dj) {
-			/* the hunk's text on both sides, then widened by one character of context
-			 * so a class word cut by the diff (上坡/下坡 differ in 上/下) is seen whole */
-			for (int widen = 0; widen <= 1; widen++) {
-				char left[96], right[96];
+			/* the hunk's text on both sides; then widened by one character of context
+			 * so a class word cut by the diff (上坡/下坡 differ in 上/下) is seen whole,
+			 * and to whole Latin tokens (c1/b2) */
+			for (int widen = 0; widen <= 2; widen++) {
+				char left[128], right[128];
 				size_t l = 0, r = 0;
-				int fa = di - (widen && di > 0), ta = i + (widen && i < n);
-				int fb = dj - (widen && dj > 0), tb = j + (widen && j < m);
+				int fa = di, ta = i, fb = dj, tb = j;
+				if (widen) {
+					fa -= fa > 0, fb -= fb > 0, ta += ta < n, tb += tb < m;
+					if (widen == 2) { /* a second character: 驾驶证 vs 行驶证 */
+						fa -= fa > 0, fb -= fb > 0, ta += ta < n, tb += tb < m;
+					}
+					while (fa > 0 && a[fa - 1] < 0x80 && is_alnum_ascii((char)a[fa - 1]))
+						fa--;
+					while (ta < n && a[ta] < 0x80 && is_alnum_ascii((char)a[ta]))
+						ta++;
+					while (fb > 0 && b[fb - 1] < 0x80 && is_alnum_ascii((char)b[fb - 1]))
+						fb--;
+					while (tb < m && b[tb] < 0x80 && is_alnum_ascii((char)b[tb]))
+						tb++;
+				}
 				for (int q = fa; q < ta && l + 4 < sizeof left; q++)
 					l += encode(a[q], left + l);
 				for (int q = fb; q < tb && r + 4 < sizeof right; q++)
 					r += encode(b[q], right + r);
-				if (contrast_in(left, l, right, r, detail, dn))
+				/* Latin words only once the hunk covers whole tokens */
+				if (contrast_in(left, l, right, r, widen > 0, detail, dn))
 					return 1;
+			}
+		} else {
+			/* a pure insertion or deletion: only a qualifier fires */
+			char text[128];
+			size_t l = 0;
+			const char *which;
+			const uint32_t *src = i > di ? a : b;
+			int from = i > di ? di : dj, to = i > di ? i : j;
+			for (int q = from; q < to && l + 4 < sizeof text; q++)
+				l += encode(src[q], text + l);
+			if (qualifier_in(text, l, &which)) {
+				if (detail)
+					snprintf(detail, dn, "%s%s", i > di ? "-" : "+", which);
+				return 1;
 			}
 		}
 	}

@@ -321,3 +321,27 @@ TEST(dedup_identical_copies_join_whichever_record_leads)
 	}
 	done(&x);
 }
+
+TEST(dedup_swap_guard_licence_classes_and_qualifiers)
+{
+	const char *bank =
+		J("持有C1驾驶证的人可以驾驶三轮汽车上道路行驶，应当遵守交通信号。", "对") /* 0 */
+		J("持有A1驾驶证的人可以驾驶三轮汽车上道路行驶，应当遵守交通信号。", "对") /* 1 licence class */
+		J("驾驶客车在高速公路上行驶时，乘车人应当系好安全带，不得站立。", "对")     /* 2 */
+		J("驾驶大型客车在高速公路上行驶时，乘车人应当系好安全带，不得站立。", "对") /* 3 qualifier */
+		J("驾驶机动车在高速公路上遇到大雾时，应当开启雾灯和危险报警闪光灯。", "对") /* 4 */
+		J("在高速公路上遇到大雾时，应当开启雾灯和危险报警闪光灯。", "对");         /* 5 subject dropped: a copy */
+	nd_dedup_opts o = ND_DEDUP_OPTS_INIT;
+	o.lex.threshold = 0.8;
+	run_t x = run(bank, &o);
+	if (x.r) {
+		const nd_variant *v;
+		CHECK(!together(&x, 0, 1));
+		CHECK((v = variant(&x, 0, 1)) && v->guard == ND_GUARD_SWAP && strstr(v->detail, "c1") &&
+		      strstr(v->detail, "a1"));
+		CHECK(!together(&x, 2, 3));
+		CHECK((v = variant(&x, 2, 3)) && v->guard == ND_GUARD_SWAP && strcmp(v->detail, "+大型") == 0);
+		CHECK(together(&x, 4, 5)); /* an inserted subject is how copies differ */
+	}
+	done(&x);
+}
