@@ -18,7 +18,7 @@ CC      ?= cc
 # where scripts/deps.sh put FAISS's C API (always the top build dir: built once)
 FAISS_C ?= build/faiss-capi
 
-WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wformat=2 -Wvla -Wno-unused-parameter
+WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wformat=2 -Wvla
 OPT     ?= -O2 -g
 PKGS    := icu-uc icu-i18n icu-io libcjson libcurl libcrypto
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)

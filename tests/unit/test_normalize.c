@@ -998,6 +998,7 @@ typedef struct {
 
 static int per_thread(void *ctx, size_t b, size_t e, unsigned w)
 {
+	(void)w;
 	thread_ctx *t = ctx;
 	nd_normalizer *z = NULL;
 	static const char *const in[4] = {"12、驾驶机动车，应当", "ＡＢＣ　Ｄｅｆ",
