@@ -39,14 +39,15 @@ int nd_guard_index(unsigned guard)
  * one vetoed synonyms (需→用, 使用→开启) and cost recall on the real banks. */
 
 /* Classes of words that contrast with each other in traffic rules. A class is a
- * '|'-separated list; a hunk fires when one side holds member x and the other a
- * different member y of the same class (neither inside the other). */
+ * '|'-separated list of slots, a slot a ','-separated list of synonyms; a hunk
+ * fires when one side holds a word x and the other a word y of another slot of the
+ * same class (neither inside the other): 不得 → 可以 fires, 不得 → 不能 does not. */
 static const char *const CONTRAST[] = {
 	"左|右", "上|下", "前|后", "先|后", "内|外", "进|出", "里|外", "东|西|南|北",
 	"加|减", "增|减|降|升", "高|低", "大|小", "快|慢", "多|少", "长|短", "远|近", "宽|窄",
 	"轻|重", "早|晚", "新|旧", "正|反|负", "主|辅", "开|关|停", "启|闭", "亮|灭", "明|暗",
 	"白天|夜间|夜晚|晚上|傍晚|黎明", "晴|阴|雨|雪|雾|冰", "红|绿|黄|蓝|白|黑",
-	"直行|转弯|左转|右转|掉头|倒车", "允许|禁止|准许", "可以|不得|不能|不可以|严禁|必须|应当",
+	"直行|转弯|左转|右转|掉头|倒车", "可以,允许,准许|不得,不能,不可以,严禁,禁止|必须,应当,应该",
 	"以上|以下|以内|以外", "超过|低于|不足|达到", "最高|最低", "城市|乡村|农村|郊区", "干燥|湿滑|潮湿",
 	"上坡|下坡", "加速|减速", "开启|关闭", "远光|近光", "单|双", "同|反",
 	/* vehicles: kind, size and weight class, and gear positions (case-folded) */
@@ -97,26 +98,29 @@ static int contrast_in(const char *del, size_t dl, const char *ins, size_t il, i
 		       size_t dn)
 {
 	for (int c = 0; CONTRAST[c]; c++) {
+		/* walk the words of the class; slot numbers tell synonyms (',' inside a
+		 * slot) from contrasts ('|' between slots) */
 		const char *x = CONTRAST[c];
+		int xs = 0;
 		while (*x) {
-			const char *xe = strchr(x, '|');
-			size_t xl = xe ? (size_t)(xe - x) : strlen(x);
+			size_t xl = strcspn(x, "|,");
 			if ((latin || !is_alnum_ascii(x[0])) && contains(del, dl, x, xl) && !contains(ins, il, x, xl)) {
 				const char *y = CONTRAST[c];
+				int ys = 0;
 				while (*y) {
-					const char *ye = strchr(y, '|');
-					size_t yl = ye ? (size_t)(ye - y) : strlen(y);
-					if ((yl != xl || memcmp(x, y, xl)) && contains(ins, il, y, yl) &&
-					    !contains(del, dl, y, yl) && !contains(x, xl, y, yl) &&
-					    !contains(y, yl, x, xl)) {
+					size_t yl = strcspn(y, "|,");
+					if (ys != xs && contains(ins, il, y, yl) && !contains(del, dl, y, yl) &&
+					    !contains(x, xl, y, yl) && !contains(y, yl, x, xl)) {
 						if (detail)
 							snprintf(detail, dn, "%.*s → %.*s", (int)xl, x, (int)yl, y);
 						return 1;
 					}
-					y = ye ? ye + 1 : y + yl;
+					ys += y[yl] == '|';
+					y += yl + (y[yl] != '\0');
 				}
 			}
-			x = xe ? xe + 1 : x + xl;
+			xs += x[xl] == '|';
+			x += xl + (x[xl] != '\0');
 		}
 	}
 	return 0;
