@@ -45,9 +45,9 @@ echo "Generated corpus: benchmarks/gen_corpus.py --n $n --seed $seed; real: benc
 echo
 echo "| setting | gen precision | gen recall | gen F1 | hard negatives merged | real precision | real recall | real F1 |"
 echo "|---|---|---|---|---|---|---|---|"
-row "defaults (threshold 0.9)"
+row "defaults (threshold 0.85)"
 for g in 1 2 3; do row "--ngram $g" --ngram $g; done
-for t in 0.85 0.8; do row "--threshold $t" --threshold $t; done
+for t in 0.95 0.9 0.8; do row "--threshold $t" --threshold $t; done
 row "--method simhash --simhash-bits 9" --method simhash --simhash-bits 9
 for g in number negation options image swap; do row "--no-guard $g" --no-guard $g; done
 row "no guards at all" --no-guard number --no-guard negation --no-guard options --no-guard image --no-guard swap

@@ -26,7 +26,7 @@ static void usage(FILE *out)
 "  -q, --quiet             no notes or summary on stderr\n"
 "\n"
 "Similarity (lexical pass):\n"
-"  -t, --threshold T       Jaccard of shingle sets a pair needs, 0 < T <= 1 (default 0.9)\n"
+"  -t, --threshold T       Jaccard of shingle sets a pair needs, 0 < T <= 1 (default 0.85)\n"
 "      --method M          minhash (default) or simhash\n"
 "      --ngram N           tokens per shingle: CJK characters or Latin words (default 3)\n"
 "      --num-perm N        MinHash permutations (default 128)\n"
