@@ -49,5 +49,6 @@ row "defaults (threshold 0.85)"
 for g in 1 2 3; do row "--ngram $g" --ngram $g; done
 for t in 0.95 0.9 0.8; do row "--threshold $t" --threshold $t; done
 row "--method simhash --simhash-bits 9" --method simhash --simhash-bits 9
+row "--semantic (built-in embedder, cosine 0.99)" --semantic
 for g in number negation options image swap; do row "--no-guard $g" --no-guard $g; done
 row "no guards at all" --no-guard number --no-guard negation --no-guard options --no-guard image --no-guard swap
