@@ -1,6 +1,7 @@
 /* Guards: reasons two similar records are still different questions. Each guard
  * looks at the comparison data of both records (nd_compare) and, when it fires,
  * says why in a short detail for the report ("40 vs 50", "左 → 右"). */
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include "dedup_internal.h"
@@ -83,46 +84,126 @@ static const char *const QUALIFIERS[] = {"载客", "载货", "大型", "中型",
 					 "旅游", "长途", "校车", "危险", "营运", "专用", "特种", "半挂", "牵引",
 					 "三轮", "摩托", NULL};
 
-static int qualifier_in(const char *s, size_t n, const char **which)
-{
-	for (int k = 0; QUALIFIERS[k]; k++)
-		if (contains(s, n, QUALIFIERS[k], strlen(QUALIFIERS[k]))) {
-			*which = QUALIFIERS[k];
-			return 1;
-		}
-	return 0;
-}
 
 /* Looks for x on one side and y != x of the same class on the other. */
-static int contrast_in(const char *del, size_t dl, const char *ins, size_t il, int latin, char *detail,
-		       size_t dn)
+/* The class words, compiled once into a table bucketed by their first character,
+ * so a hunk is matched in time proportional to its length (the decide stage looks
+ * at millions of pairs). */
+#define CW_MAX 512
+#define CW_BUCKETS 256
+#define CW_QUALIFIER 0xFFFF /* class number of the qualifiers */
+typedef struct {
+	const char *w;
+	unsigned char len, slot, latin;
+	unsigned short cls;
+	short next; /* next word in the same bucket, -1 = none */
+} cword;
+static cword cwords[CW_MAX];
+static short cw_head[CW_BUCKETS];
+static pthread_once_t cw_once = PTHREAD_ONCE_INIT;
+
+static unsigned cw_hash(const unsigned char *s, size_t avail)
 {
-	for (int c = 0; CONTRAST[c]; c++) {
-		/* walk the words of the class; slot numbers tell synonyms (',' inside a
-		 * slot) from contrasts ('|' between slots) */
+	if (s[0] < 0x80 || avail < 3)
+		return s[0];
+	return (s[0] * 31u + s[1] * 7u + s[2]) & (CW_BUCKETS - 1);
+}
+
+static void cw_add(const char *w, size_t len, unsigned cls, unsigned slot, int *n)
+{
+	if (*n >= CW_MAX || len == 0 || len > 255)
+		return;
+	cword *c = &cwords[*n];
+	c->w = w;
+	c->len = (unsigned char)len;
+	c->cls = (unsigned short)cls;
+	c->slot = (unsigned char)slot;
+	c->latin = is_alnum_ascii(w[0]);
+	unsigned h = cw_hash((const unsigned char *)w, len);
+	c->next = cw_head[h];
+	cw_head[h] = (short)*n;
+	(*n)++;
+}
+
+static void cw_build(void)
+{
+	int n = 0;
+	for (int b = 0; b < CW_BUCKETS; b++)
+		cw_head[b] = -1;
+	for (unsigned c = 0; CONTRAST[c]; c++) {
 		const char *x = CONTRAST[c];
-		int xs = 0;
+		unsigned slot = 0;
 		while (*x) {
 			size_t xl = strcspn(x, "|,");
-			if ((latin || !is_alnum_ascii(x[0])) && contains(del, dl, x, xl) && !contains(ins, il, x, xl)) {
-				const char *y = CONTRAST[c];
-				int ys = 0;
-				while (*y) {
-					size_t yl = strcspn(y, "|,");
-					if (ys != xs && contains(ins, il, y, yl) && !contains(del, dl, y, yl) &&
-					    !contains(x, xl, y, yl) && !contains(y, yl, x, xl)) {
-						if (detail)
-							snprintf(detail, dn, "%.*s → %.*s", (int)xl, x, (int)yl, y);
-						return 1;
-					}
-					ys += y[yl] == '|';
-					y += yl + (y[yl] != '\0');
-				}
-			}
-			xs += x[xl] == '|';
+			cw_add(x, xl, c, slot, &n);
+			slot += x[xl] == '|';
 			x += xl + (x[xl] != '\0');
 		}
 	}
+	for (int q = 0; QUALIFIERS[q]; q++)
+		cw_add(QUALIFIERS[q], strlen(QUALIFIERS[q]), CW_QUALIFIER, 0, &n);
+}
+
+/* The class words found in [s, s+n), as indices into cwords (at most cap). */
+static size_t cw_find(const char *s, size_t n, int latin, short *out, size_t cap)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		if ((u[i] & 0xC0) == 0x80)
+			continue; /* inside a character */
+		for (short e = cw_head[cw_hash(u + i, n - i)]; e >= 0; e = cwords[e].next) {
+			const cword *c = &cwords[e];
+			if (c->len > n - i || memcmp(s + i, c->w, c->len) != 0)
+				continue;
+			if (c->latin && (!latin || (i > 0 && is_alnum_ascii(s[i - 1])) ||
+					 (i + c->len < n && is_alnum_ascii(s[i + c->len]))))
+				continue;
+			size_t d;
+			for (d = 0; d < k && out[d] != e; d++)
+				;
+			if (d == k && k < cap)
+				out[k++] = e;
+		}
+	}
+	return k;
+}
+
+/* Looks for x on one side and y of another slot of x's class on the other. */
+static int contrast_in(const char *del, size_t dl, const char *ins, size_t il, int latin, char *detail,
+		       size_t dn)
+{
+	short xs[32], ys[32];
+	pthread_once(&cw_once, cw_build);
+	size_t nx = cw_find(del, dl, latin, xs, 32), ny = nx ? cw_find(ins, il, latin, ys, 32) : 0;
+	for (size_t p = 0; p < nx; p++) {
+		const cword *x = &cwords[xs[p]];
+		if (x->cls == CW_QUALIFIER || contains(ins, il, x->w, x->len))
+			continue;
+		for (size_t q = 0; q < ny; q++) {
+			const cword *y = &cwords[ys[q]];
+			if (y->cls != x->cls || y->slot == x->slot || contains(del, dl, y->w, y->len) ||
+			    contains(x->w, x->len, y->w, y->len) || contains(y->w, y->len, x->w, x->len))
+				continue;
+			if (detail)
+				snprintf(detail, dn, "%.*s → %.*s", (int)x->len, x->w, (int)y->len, y->w);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static int qualifier_in(const char *s, size_t n, const char **which, size_t *wl)
+{
+	short found[32];
+	pthread_once(&cw_once, cw_build);
+	size_t k = cw_find(s, n, 0, found, 32);
+	for (size_t i = 0; i < k; i++)
+		if (cwords[found[i]].cls == CW_QUALIFIER) {
+			*which = cwords[found[i]].w;
+			*wl = cwords[found[i]].len;
+			return 1;
+		}
 	return 0;
 }
 
@@ -280,13 +361,14 @@ static int swap_check(const char *sa, size_t la, const char *sb, size_t lb, char
 			char text[128];
 			size_t l = 0;
 			const char *which;
+			size_t wl;
 			const uint32_t *src = i > di ? a : b;
 			int from = i > di ? di : dj, to = i > di ? i : j;
 			for (int q = from; q < to && l + 4 < sizeof text; q++)
 				l += encode(src[q], text + l);
-			if (qualifier_in(text, l, &which)) {
+			if (qualifier_in(text, l, &which, &wl)) {
 				if (detail)
-					snprintf(detail, dn, "%s%s", i > di ? "-" : "+", which);
+					snprintf(detail, dn, "%s%.*s", i > di ? "-" : "+", (int)wl, which);
 				return 1;
 			}
 		}
