@@ -23,6 +23,8 @@ static void usage(FILE *out)
 "      --removed FILE      JSON Lines: each removed record with the index of its keeper\n"
 "      --dry-run           write only the report (and --removed), not the records\n"
 "      --timings           add per-stage timings to the report (not deterministic)\n"
+"      --max-listed N      variants and conflicts listed in the report (default 100000;\n"
+"                          0 = all); the stats always count all of them\n"
 "  -q, --quiet             no notes or summary on stderr\n"
 "\n"
 "Similarity (lexical pass):\n"
@@ -75,7 +77,7 @@ ND_CLI_READING_HELP
 }
 
 enum {
-	OPT_REPORT = 256, OPT_REMOVED, OPT_DRY_RUN, OPT_TIMINGS, OPT_METHOD, OPT_NGRAM, OPT_NUM_PERM,
+	OPT_REPORT = 256, OPT_MAX_LISTED, OPT_REMOVED, OPT_DRY_RUN, OPT_TIMINGS, OPT_METHOD, OPT_NGRAM, OPT_NUM_PERM,
 	OPT_BANDS, OPT_ROWS, OPT_SIMHASH_BITS, OPT_SEED, OPT_THREADS, OPT_NO_GUARD, OPT_KEEP,
 	OPT_ON_CONFLICT, /* the semantic pass (docs/embed.md) */
 	OPT_SEMANTIC, OPT_SEM_THRESHOLD, OPT_VECTORS, OPT_EMBED_URL, OPT_EMBED_MODEL, OPT_API_KEY_ENV,
@@ -88,6 +90,7 @@ enum {
 static const struct option long_opts[] = {
 	{"output", required_argument, NULL, 'o'},
 	{"report", required_argument, NULL, OPT_REPORT},
+	{"max-listed", required_argument, NULL, OPT_MAX_LISTED},
 	{"removed", required_argument, NULL, OPT_REMOVED},
 	{"dry-run", no_argument, NULL, OPT_DRY_RUN},
 	{"timings", no_argument, NULL, OPT_TIMINGS},
@@ -139,6 +142,9 @@ int main(int argc, char **argv)
 	nd_report_info info;
 	const char *output = NULL, *report = NULL, *removed = NULL, *input;
 	int dry_run = 0, timings = 0, c, rc, code = EXIT_OK;
+	/* a templated bank of a million records has millions of near-twins: listing them
+	 * all makes a report of hundreds of MB that nobody reads */
+	size_t max_listed = 100000;
 	unsigned long long u;
 	nd_dataset *ds = NULL;
 	nd_result *res = NULL;
@@ -160,6 +166,11 @@ int main(int argc, char **argv)
 		switch (c) {
 		case 'o': output = optarg; break;
 		case OPT_REPORT: report = optarg; break;
+		case OPT_MAX_LISTED:
+			if (nd_cli_parse_uint("--max-listed", optarg, 0, SIZE_MAX, &u))
+				return EXIT_USAGE;
+			max_listed = (size_t)u;
+			break;
 		case OPT_REMOVED: removed = optarg; break;
 		case OPT_DRY_RUN: dry_run = 1; break;
 		case OPT_TIMINGS: timings = 1; break;
@@ -407,6 +418,7 @@ int main(int argc, char **argv)
 	info.removed_path = removed;
 	info.dry_run = dry_run;
 	info.with_timings = timings;
+	info.max_listed = max_listed;
 	if (report && (rc = nd_report_write(res, ds, &dopts, &info, report))) {
 		code = nd_cli_fail(rc);
 		goto out;

@@ -248,7 +248,17 @@ int nd_report_write(const nd_result *r, const nd_dataset *ds, const nd_dedup_opt
 	nd_jw_end(&w);
 
 	const nd_variant *v;
-	size_t nv = nd_result_variants(r, &v);
+	size_t nv = nd_result_variants(r, &v), cap = info && info->max_listed ? info->max_listed : SIZE_MAX;
+	const nd_conflict *cf;
+	size_t ncf = nd_result_conflicts(r, &cf);
+	nd_jw_key(&w, "variants_listed");
+	nd_jw_uint(&w, nv < cap ? nv : cap);
+	nd_jw_key(&w, "conflicts_listed");
+	nd_jw_uint(&w, ncf < cap ? ncf : cap);
+	if (nv > cap)
+		nv = cap;
+	if (ncf > cap)
+		ncf = cap;
 	nd_jw_key(&w, "variants");
 	nd_jw_array(&w);
 	for (size_t i = 0; i < nv; i++) {
@@ -269,8 +279,6 @@ int nd_report_write(const nd_result *r, const nd_dataset *ds, const nd_dedup_opt
 	}
 	nd_jw_end(&w);
 
-	const nd_conflict *cf;
-	size_t ncf = nd_result_conflicts(r, &cf);
 	nd_jw_key(&w, "conflicts");
 	nd_jw_array(&w);
 	for (size_t i = 0; i < ncf; i++) {

@@ -149,6 +149,9 @@ typedef struct {
 	double t_read, t_write;   /* seconds; timings are written only when
 	                           * with_timings is set (they differ run to run) */
 	int with_timings;
+	size_t max_listed;        /* variants and conflicts listed at most (the stats count
+	                           * all, "variants_listed"/"conflicts_listed" say how many
+	                           * are in the lists); 0 = all */
 	int semantic;             /* the semantic pass ran: its pairs were given to nd_dedup_run */
 	const char *semantic_embedder; /* "builtin", "vectors", "http" */
 	double semantic_threshold;
