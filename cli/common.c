@@ -208,3 +208,13 @@ int nd_cli_reading_check(const nd_load_opts *lo)
 	}
 	return 0;
 }
+
+int nd_cli_single_input(int argc, char **argv, int optind_, const char **input)
+{
+	if (optind_ >= argc)
+		return nd_cli_usage_error("missing INPUT (a file, or - for stdin)");
+	if (optind_ + 1 < argc)
+		return nd_cli_usage_error("one INPUT only, got '%s' too", argv[optind_ + 1]);
+	*input = argv[optind_];
+	return 0;
+}

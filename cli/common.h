@@ -83,6 +83,10 @@ int nd_cli_reading_option(int c, const char *arg, nd_load_opts *lo);
 /* Checks the reading options together; prints a usage error and returns -1 if wrong. */
 int nd_cli_reading_check(const nd_load_opts *lo);
 
+/* The one INPUT operand after the options: sets *input, or prints a usage error
+ * and returns EXIT_USAGE. */
+int nd_cli_single_input(int argc, char **argv, int optind_, const char **input);
+
 /* Monotonic seconds, for the summary's timings. */
 double nd_cli_now(void);
 

@@ -301,11 +301,8 @@ int main(int argc, char **argv)
 			break;
 		}
 	}
-	if (optind >= argc)
-		return nd_cli_usage_error("missing INPUT (a file, or - for stdin)");
-	if (optind + 1 < argc)
-		return nd_cli_usage_error("one INPUT only, got '%s' too", argv[optind + 1]);
-	input = argv[optind];
+	if (nd_cli_single_input(argc, argv, optind, &input))
+		return EXIT_USAGE;
 	if ((dopts.lex.bands == 0) != (dopts.lex.rows == 0))
 		return nd_cli_usage_error("--bands and --rows go together");
 	if (dopts.lex.bands && (unsigned long long)dopts.lex.bands * dopts.lex.rows > dopts.lex.num_perm)

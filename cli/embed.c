@@ -190,11 +190,8 @@ int main(int argc, char **argv)
 			break;
 		}
 	}
-	if (optind >= argc)
-		return nd_cli_usage_error("missing INPUT (a file, or - for stdin)");
-	if (optind + 1 < argc)
-		return nd_cli_usage_error("one INPUT only, got '%s' too", argv[optind + 1]);
-	input = argv[optind];
+	if (nd_cli_single_input(argc, argv, optind, &input))
+		return EXIT_USAGE;
 	if (kinds & (kinds - 1))
 		return nd_cli_usage_error("choose one embedder: --builtin, --vectors or --embed-url");
 	if (eo.kind == ND_EMBED_HTTP && !eo.model)
