@@ -112,6 +112,8 @@ bench: all
 demo: deps
 	@$(MAKE) -s all >/dev/null
 	$(BUILD)/dedup --threshold 0.9 examples/sample.json -o $(BUILD)/demo-out.json --report $(BUILD)/demo-report.json
+	@python3 scripts/show-report.py $(BUILD)/demo-report.json
+	@echo "kept records: $(BUILD)/demo-out.json; every decision: $(BUILD)/demo-report.json (docs/report-schema.md)"
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/lib/neardup \
