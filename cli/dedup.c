@@ -2,6 +2,7 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "common.h"
 #include "neardup/dedup.h"
@@ -129,6 +130,29 @@ static const struct option long_opts[] = {
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},
 	{NULL, 0, NULL, 0}};
+
+/* Outputs are renamed into place one at a time; when a later one fails (or a signal
+ * stops the run), the ones this run already put in place are removed again, so a
+ * failed run leaves no output at all, as it says. Devices and stdout are never
+ * removed; a file is listed only once this run has written it. */
+static const char *committed[4];
+static int ncommitted;
+
+static void written(const char *path)
+{
+	struct stat st;
+	if (!path || !strcmp(path, "-") || (stat(path, &st) == 0 && !S_ISREG(st.st_mode)))
+		return;
+	if (ncommitted < (int)(sizeof committed / sizeof *committed))
+		committed[ncommitted++] = path;
+}
+
+static void roll_back(void)
+{
+	for (int i = 0; i < ncommitted; i++)
+		unlink(committed[i]);
+	ncommitted = 0;
+}
 
 static int same_file(const char *a, const char *b)
 {
@@ -405,10 +429,12 @@ int main(int argc, char **argv)
 		code = nd_cli_fail(rc);
 		goto out;
 	}
+	written(output);
 	if (removed && (rc = nd_removed_write(res, ds, removed))) {
 		code = nd_cli_fail(rc);
 		goto out;
 	}
+	written(removed);
 	info.t_write = nd_cli_now() - t1;
 	info.tool_version = nd_version();
 	info.output_path = output;
@@ -420,6 +446,7 @@ int main(int argc, char **argv)
 		code = nd_cli_fail(rc);
 		goto out;
 	}
+	written(report);
 	nd_cli_progress(NULL);
 	const nd_dedup_stats *s = nd_result_stats(res);
 	if (semantic)
@@ -436,6 +463,8 @@ int main(int argc, char **argv)
 			    dopts.giant_cluster);
 out:
 	nd_cli_progress(NULL);
+	if (code != EXIT_OK)
+		roll_back();
 	nd_split_plan_free(plan);
 	free(sem_pairs);
 	nd_result_free(res);
