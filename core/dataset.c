@@ -2,6 +2,7 @@
  * stem parts shared by nearly every record, and derive each record's comparison
  * data (normalised text, guard features, answer as text). Writing kept records
  * back byte-for-byte in the input's container. */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,6 +75,18 @@ static int parse_span(const nd_dataset *ds, size_t i, cJSON **out)
 	if (nd_utf8_validate(p, s->len, &bad)) {
 		nd_seterr(ND_EUTF8, p[bad] == '\0' ? "NUL byte" : "invalid UTF-8");
 		return record_error(ds, ND_EUTF8, i, s->offset + bad);
+	}
+	/* an escaped NUL would silently cut a string short (cJSON strings end at NUL):
+	 * refuse it like a raw one. "\\u0000" preceded by an odd number of backslashes
+	 * is the escape; an even number means the backslash itself was escaped. */
+	for (const char *q = p; (q = memmem(q, (size_t)(p + s->len - q), "u0000", 5)) != NULL; q += 5) {
+		size_t bs = 0;
+		while (q - (ptrdiff_t)bs > p && q[-1 - (ptrdiff_t)bs] == '\\')
+			bs++;
+		if (bs % 2 == 1) {
+			nd_seterr(ND_EUTF8, "escaped NUL character (\\u0000) in a string");
+			return record_error(ds, ND_EUTF8, i, s->offset + (size_t)(q - 1 - p));
+		}
 	}
 	cJSON *j = cJSON_ParseWithLengthOpts(p, s->len, &end, 0);
 	if (!j) {

@@ -372,6 +372,13 @@ TEST(records_bad_inputs_name_the_problem)
 	CHECK_EQ_INT(load_error(TMPF("wrapempty.json", "{\"questions\": []}"), "no records"), ND_EEMPTY);
 	CHECK_EQ_INT(load_error(TMPF("trunc.json", "[{\"question\": \"a\"}, {\"question\": \"b"),
 				"truncated"), ND_EPARSE);
+	CHECK_EQ_INT(load_error(TMPF("escnul.json", "[{\"question\": \"a\\u0000b\"}]"), "escaped NUL"), ND_EUTF8);
+	{ /* an escaped backslash before u0000 is text, not a NUL */
+		nd_dataset *ok = load(TMPF("escbs.json", "[{\"question\": \"a\\\\u0000b\"}]"), ND_PRESET_AUTO, NULL);
+		if (ok)
+			CHECK_EQ_STR(nd_dataset_record(ok, 0)->stem, "a\\u0000b");
+		nd_dataset_free(ok);
+	}
 	CHECK_EQ_INT(load_error(TMPF("escq.json", "[{\"question\": \"abc\\\"}]"), "unterminated string"), ND_EPARSE);
 	CHECK_EQ_INT(load_error(TMPF("comma.json", "[{\"question\": \"a\"},]"), "trailing comma"),
 		     ND_EPARSE);
