@@ -211,3 +211,26 @@ int nd_jw_finish(nd_jw *w)
 	put(w, "\n", 1);
 	return w->rc;
 }
+
+void nd_jw_header(nd_jw *w, const char *schema, const char *tool, const char *version)
+{
+	nd_jw_key(w, "schema");
+	nd_jw_str(w, schema);
+	nd_jw_key(w, "tool");
+	nd_jw_object(w);
+	nd_jw_key(w, "name");
+	nd_jw_str(w, tool);
+	nd_jw_key(w, "version");
+	nd_jw_str(w, version);
+	nd_jw_end(w);
+}
+
+int nd_jw_commit(nd_jw *w, nd_outfile *f)
+{
+	int rc = nd_jw_finish(w);
+	if (rc) {
+		nd_outfile_abort(f);
+		return rc;
+	}
+	return nd_outfile_commit(f);
+}

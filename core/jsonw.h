@@ -35,6 +35,13 @@ void nd_jw_null(nd_jw *w);
 void nd_jw_raw(nd_jw *w, const char *json, size_t n); /* an already-valid JSON value */
 int nd_jw_finish(nd_jw *w); /* writes the final newline; returns the first error */
 
+/* The members every neardup JSON document starts with, inside its root object:
+ * "schema": @schema, "tool": {"name": @tool, "version": @version}. */
+void nd_jw_header(nd_jw *w, const char *schema, const char *tool, const char *version);
+/* Finishes the document and renames the file into place, or removes it when any
+ * write failed. Frees @f either way. @return the first error, or 0. */
+int nd_jw_commit(nd_jw *w, nd_outfile *f);
+
 /* Escapes @s into @b as a JSON string body (no quotes). Invalid UTF-8 is replaced
  * by U+FFFD so the output is always valid JSON. */
 int nd_json_escape(nd_buf *b, const char *s, size_t n);

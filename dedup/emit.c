@@ -439,11 +439,7 @@ static int write_dataset_info(const nd_split_plan *p, nd_emit_format emit, const
 		nd_jw_end(&w);
 	}
 	nd_jw_end(&w);
-	if ((rc = nd_jw_finish(&w))) {
-		nd_outfile_abort(f);
-		return rc;
-	}
-	return nd_outfile_commit(f);
+	return nd_jw_commit(&w, f);
 }
 
 static int write_manifest(const nd_split_plan *p, const nd_dataset *ds, nd_emit_format emit, const char *ext,
@@ -457,15 +453,7 @@ static int write_manifest(const nd_split_plan *p, const nd_dataset *ds, nd_emit_
 		return rc;
 	nd_jw_init(&w, f, 1);
 	nd_jw_object(&w);
-	nd_jw_key(&w, "schema");
-	nd_jw_str(&w, "neardup.split/1");
-	nd_jw_key(&w, "tool");
-	nd_jw_object(&w);
-	nd_jw_key(&w, "name");
-	nd_jw_str(&w, "neardup dedup");
-	nd_jw_key(&w, "version");
-	nd_jw_str(&w, nd_version());
-	nd_jw_end(&w);
+	nd_jw_header(&w, "neardup.split/1", "neardup dedup", nd_version());
 	nd_jw_key(&w, "input");
 	nd_jw_object(&w);
 	nd_jw_key(&w, "path");
@@ -562,11 +550,7 @@ static int write_manifest(const nd_split_plan *p, const nd_dataset *ds, nd_emit_
 	}
 	nd_jw_end(&w);
 	nd_jw_end(&w);
-	if ((rc = nd_jw_finish(&w))) {
-		nd_outfile_abort(f);
-		return rc;
-	}
-	return nd_outfile_commit(f);
+	return nd_jw_commit(&w, f);
 }
 
 /* ---------------------------------------------------------- the directory -- */

@@ -116,15 +116,8 @@ int nd_report_write(const nd_result *r, const nd_dataset *ds, const nd_dedup_opt
 		return rc;
 	nd_jw_init(&w, f, 1);
 	nd_jw_object(&w);
-	nd_jw_key(&w, "schema");
-	nd_jw_str(&w, "neardup.report/1");
-	nd_jw_key(&w, "tool");
-	nd_jw_object(&w);
-	nd_jw_key(&w, "name");
-	nd_jw_str(&w, "neardup dedup");
-	nd_jw_key(&w, "version");
-	nd_jw_str(&w, info && info->tool_version ? info->tool_version : nd_version());
-	nd_jw_end(&w);
+	nd_jw_header(&w, "neardup.report/1", "neardup dedup",
+		     info && info->tool_version ? info->tool_version : nd_version());
 
 	nd_jw_key(&w, "input");
 	nd_jw_object(&w);
@@ -297,11 +290,7 @@ int nd_report_write(const nd_result *r, const nd_dataset *ds, const nd_dedup_opt
 	}
 	nd_jw_end(&w);
 	nd_jw_end(&w);
-	if ((rc = nd_jw_finish(&w))) {
-		nd_outfile_abort(f);
-		return rc;
-	}
-	return nd_outfile_commit(f);
+	return nd_jw_commit(&w, f);
 }
 
 int nd_removed_write(const nd_result *r, const nd_dataset *ds, const char *path)

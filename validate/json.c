@@ -59,15 +59,7 @@ int nd_validation_write_json(const nd_validation *v, const char *path)
 		return rc;
 	nd_jw_init(&w, f, 1);
 	nd_jw_object(&w);
-	nd_jw_key(&w, "schema");
-	nd_jw_str(&w, "neardup.validation/1");
-	nd_jw_key(&w, "tool");
-	nd_jw_object(&w);
-	nd_jw_key(&w, "name");
-	nd_jw_str(&w, "neardup validate");
-	nd_jw_key(&w, "version");
-	nd_jw_str(&w, nd_version());
-	nd_jw_end(&w);
+	nd_jw_header(&w, "neardup.validation/1", "neardup validate", nd_version());
 	nd_jw_key(&w, "mode");
 	nd_jw_str(&w, mode_name(v->mode));
 	nd_jw_key(&w, "status");
@@ -272,10 +264,5 @@ int nd_validation_write_json(const nd_validation *v, const char *path)
 		nd_jw_end(&w);
 	}
 	nd_jw_end(&w);
-	rc = nd_jw_finish(&w);
-	if (rc) {
-		nd_outfile_abort(f);
-		return rc;
-	}
-	return nd_outfile_commit(f);
+	return nd_jw_commit(&w, f);
 }
