@@ -64,6 +64,20 @@ const char *nd_test_tmpdir(void)
 	return dir;
 }
 
+const char *nd_test_write(const char *name, const void *data, size_t len)
+{
+	static char path[8][512];
+	static int k;
+	k = (k + 1) % 8;
+	snprintf(path[k], sizeof path[k], "%s/%s", nd_test_tmpdir(), name);
+	FILE *f = fopen(path[k], "wb");
+	if (f) {
+		fwrite(data, 1, len, f);
+		fclose(f);
+	}
+	return path[k];
+}
+
 int main(int argc, char **argv)
 {
 	int passed = 0, failed = 0, skipped = 0, i;

@@ -17,6 +17,9 @@ uint64_t nd_test_seed(void);
 /* Directory holding fixtures (tests/fixtures) and a scratch dir for outputs. */
 const char *nd_test_fixtures(void);
 const char *nd_test_tmpdir(void);
+/* Writes @len bytes to a file named @name in nd_test_tmpdir() and returns its path
+ * (one of 8 rotating static buffers, so a few paths can be alive at once). */
+const char *nd_test_write(const char *name, const void *data, size_t len);
 
 #define TEST(name)                                                              \
 	static void test_##name(void);                                          \

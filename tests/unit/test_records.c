@@ -20,18 +20,9 @@ static char *fixture(const char *name)
 	return path[k];
 }
 
-static char *tmpfile_with(const char *name, const void *data, size_t len)
+static const char *tmpfile_with(const char *name, const void *data, size_t len)
 {
-	static char path[8][512];
-	static int k;
-	k = (k + 1) % 8;
-	snprintf(path[k], sizeof path[k], "%s/%s", nd_test_tmpdir(), name);
-	FILE *f = fopen(path[k], "wb");
-	if (f) {
-		fwrite(data, 1, len, f);
-		fclose(f);
-	}
-	return path[k];
+	return nd_test_write(name, data, len);
 }
 
 static char *read_all(const char *path, size_t *len)

@@ -9,16 +9,7 @@
 
 static const char *tmp_file(const char *name, const char *text)
 {
-	static char path[8][512];
-	static int k;
-	k = (k + 1) % 8;
-	snprintf(path[k], sizeof path[k], "%s/%s", nd_test_tmpdir(), name);
-	FILE *f = fopen(path[k], "wb");
-	if (f) {
-		fputs(text, f);
-		fclose(f);
-	}
-	return path[k];
+	return nd_test_write(name, text, strlen(text));
 }
 
 static const nd_vcheck *check(const nd_validation *v, const char *id)
