@@ -200,6 +200,15 @@ static void collect_numbers(num_list *l, const char *nums, nd_arena *a)
 	}
 }
 
+/* Hash of a feature string for nd_compare: 0 only for NULL or "". */
+static uint64_t nonzero_hash(const char *s)
+{
+	if (!s || !*s)
+		return 0;
+	uint64_t h = nd_hash64(s, strlen(s), 0xFEA7);
+	return h ? h : 1;
+}
+
 static const char *image_key(const char *img, nd_arena *a)
 {
 	if (!img || !*img)
@@ -348,6 +357,9 @@ static int compare_range(void *ctx, size_t b, size_t e, unsigned w)
 		if (c->image_key)
 			k = nd_hash64(c->image_key, strlen(c->image_key), k);
 		c->exact_key = k;
+		c->numbers_hash = nonzero_hash(c->numbers);
+		c->answer_hash = nonzero_hash(c->answer);
+		c->image_hash = nonzero_hash(c->image_key);
 		continue;
 	fail:
 		nd_buf_free(&text);

@@ -9,6 +9,8 @@
  * @return 0 when none fires, else the ND_GUARD_* bit of the first that did;
  * @detail (may be NULL) receives a short reason. Thread-safe. */
 unsigned nd_guard_check(const nd_compare *a, const nd_compare *b, unsigned enabled, char *detail, size_t dn);
+/* 1 when both records have an answer and the answers differ. */
+int nd_answers_differ(const nd_compare *a, const nd_compare *b);
 
 /* Index 0..4 of a single ND_GUARD_* bit (for per-guard counters). */
 int nd_guard_index(unsigned guard);

@@ -410,11 +410,23 @@ static void number_detail(const char *a, const char *b, char *out, size_t dn)
 	snprintf(out, dn, "%s vs %s", *left ? left : "none", *right ? right : "none");
 }
 
+/* Two feature strings are equal: their hashes first (0 = empty), the strings only
+ * to confirm equal non-zero hashes. */
+static int same_feature(uint64_t ha, const char *a, uint64_t hb, const char *b)
+{
+	return ha == hb && (!ha || strcmp(a, b) == 0);
+}
+
+int nd_answers_differ(const nd_compare *a, const nd_compare *b)
+{
+	return a->answer_hash && b->answer_hash && !same_feature(a->answer_hash, a->answer, b->answer_hash, b->answer);
+}
+
 unsigned nd_guard_check(const nd_compare *a, const nd_compare *b, unsigned enabled, char *detail, size_t dn)
 {
 	if (detail && dn)
 		detail[0] = '\0';
-	if ((enabled & ND_GUARD_NUMBER) && strcmp(a->numbers, b->numbers) != 0) {
+	if ((enabled & ND_GUARD_NUMBER) && !same_feature(a->numbers_hash, a->numbers, b->numbers_hash, b->numbers)) {
 		if (detail)
 			number_detail(a->numbers, b->numbers, detail, dn);
 		return ND_GUARD_NUMBER;
@@ -429,7 +441,8 @@ unsigned nd_guard_check(const nd_compare *a, const nd_compare *b, unsigned enabl
 			snprintf(detail, dn, "option sets differ");
 		return ND_GUARD_OPTIONS;
 	}
-	if ((enabled & ND_GUARD_IMAGE) && a->image_key && b->image_key && strcmp(a->image_key, b->image_key)) {
+	if ((enabled & ND_GUARD_IMAGE) && a->image_hash && b->image_hash &&
+	    !same_feature(a->image_hash, a->image_key, b->image_hash, b->image_key)) {
 		if (detail)
 			snprintf(detail, dn, "%s vs %s", a->image_key, b->image_key);
 		return ND_GUARD_IMAGE;

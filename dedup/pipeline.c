@@ -131,28 +131,39 @@ static int edge_cmp(const void *x, const void *y)
 	return (int)a->pass - (int)b->pass;
 }
 
+/* The decide stage runs the guards on every pair in parallel; a vetoed pair's
+ * detail ("40 vs 50", "左 → 右") is written then too, into the buffer of the
+ * chunk it belongs to (NUL-terminated, in edge order), so nothing is diffed twice. */
+#define DECIDE_GRAIN 4096
 typedef struct {
 	const nd_dataset *ds;
 	const nd_dedup_opts *o;
 	edge *e;
+	nd_buf *details; /* one per chunk of DECIDE_GRAIN edges */
 } decide_ctx;
-
-static int answers_differ(const nd_compare *a, const nd_compare *b)
-{
-	return *a->answer && *b->answer && strcmp(a->answer, b->answer) != 0;
-}
 
 static int decide_range(void *ctx, size_t b, size_t e, unsigned w)
 {
 	(void)w; /* any worker does the same */
 	decide_ctx *c = ctx;
+	nd_buf *out = &c->details[b / DECIDE_GRAIN];
 	for (size_t i = b; i < e; i++) {
 		edge *x = &c->e[i];
 		const nd_compare *ca = nd_dataset_compare(c->ds, x->a), *cb = nd_dataset_compare(c->ds, x->b);
-		x->veto = (unsigned char)nd_guard_check(ca, cb, c->o->guards, NULL, 0);
-		x->conflict = !x->veto && answers_differ(ca, cb);
+		char detail[200];
+		x->veto = (unsigned char)nd_guard_check(ca, cb, c->o->guards, detail, sizeof detail);
+		x->conflict = !x->veto && nd_answers_differ(ca, cb);
+		if (x->veto && nd_buf_append(out, detail, strlen(detail) + 1))
+			return nd_seterr(ND_ENOMEM, "out of memory for variant details");
 	}
 	return nd_interrupted() ? nd_seterr(ND_EINTR, "interrupted") : 0;
+}
+
+static void details_free(nd_buf *d, size_t n)
+{
+	for (size_t i = 0; d && i < n; i++)
+		nd_buf_free(&d[i]);
+	free(d);
 }
 
 /* Jaccard of two records on the lexical pass's shingle sets (built once, with
@@ -314,7 +325,7 @@ static int form_groups(cluster_ctx *c, uint32_t *m, size_t k, nd_member *out, si
 					continue;
 				const nd_compare *a = nd_dataset_compare(ds, m[lead]), *b = nd_dataset_compare(ds, m[j]);
 				if (nd_guard_check(a, b, c->o->guards, NULL, 0) ||
-				    (c->o->on_conflict == ND_CONFLICT_SEPARATE && answers_differ(a, b)))
+				    (c->o->on_conflict == ND_CONFLICT_SEPARATE && nd_answers_differ(a, b)))
 					continue;
 				taken[j] = 1;
 				gi[ng++] = j;
@@ -339,7 +350,7 @@ static int form_groups(cluster_ctx *c, uint32_t *m, size_t k, nd_member *out, si
 		while (first_answer < ng && !*nd_dataset_compare(ds, grp[first_answer])->answer)
 			first_answer++;
 		for (size_t x = first_answer + 1; x < ng; x++)
-			if (answers_differ(nd_dataset_compare(ds, grp[first_answer]), nd_dataset_compare(ds, grp[x])))
+			if (nd_answers_differ(nd_dataset_compare(ds, grp[first_answer]), nd_dataset_compare(ds, grp[x])))
 				conflict = 1;
 		if (conflict && c->o->on_conflict == ND_CONFLICT_KEEP) {
 			size_t best = 0, best_votes = 0;
@@ -438,6 +449,8 @@ int nd_dedup_run(nd_result **out, const nd_dataset *ds, const nd_dedup_opts *o, 
 	nd_pair *pairs = NULL;
 	nd_shingle_sets *sets = NULL;
 	edge *e = NULL;
+	nd_buf *details = NULL;
+	size_t nchunks = 0;
 	unsigned char *use = NULL;
 	uint32_t *parent = NULL, *order = NULL, *pos = NULL;
 	graph g;
@@ -523,8 +536,14 @@ int nd_dedup_run(nd_result **out, const nd_dataset *ds, const nd_dedup_opts *o, 
 		e[w++] = e[i];
 	}
 	ne = w;
-	decide_ctx dc = {ds, o, e};
-	if ((rc = nd_parallel_for(ne, 4096, o->lex.threads, decide_range, &dc)))
+	nchunks = ne / DECIDE_GRAIN + 1;
+	details = calloc(nchunks, sizeof *details);
+	if (!details) {
+		rc = nd_seterr(ND_ENOMEM, "out of memory");
+		goto fail;
+	}
+	decide_ctx dc = {ds, o, e, details};
+	if ((rc = nd_parallel_for(ne, DECIDE_GRAIN, o->lex.threads, decide_range, &dc)))
 		goto fail;
 	use = calloc(ne + 1, 1);
 	if (!use) {
@@ -553,11 +572,14 @@ int nd_dedup_run(nd_result **out, const nd_dataset *ds, const nd_dedup_opts *o, 
 		rc = nd_seterr(ND_ENOMEM, "out of memory");
 		goto fail;
 	}
+	size_t dpos = 0; /* read position in the current chunk's details */
 	for (size_t i = 0; i < ne; i++) {
-		const nd_compare *a = nd_dataset_compare(ds, e[i].a), *b = nd_dataset_compare(ds, e[i].b);
+		if (i % DECIDE_GRAIN == 0)
+			dpos = 0;
 		if (e[i].veto) {
-			char detail[200];
-			nd_guard_check(a, b, o->guards, detail, sizeof detail);
+			const nd_buf *db = &details[i / DECIDE_GRAIN];
+			const char *detail = db->data + dpos;
+			dpos += strlen(detail) + 1;
 			nd_variant *v = &r->variants[r->nvariants++];
 			v->a = e[i].a;
 			v->b = e[i].b;
@@ -565,6 +587,7 @@ int nd_dedup_run(nd_result **out, const nd_dataset *ds, const nd_dedup_opts *o, 
 			v->guard = e[i].veto;
 			v->detail = nd_arena_strndup(&r->arena, detail, strlen(detail));
 		} else if (e[i].conflict) {
+			const nd_compare *a = nd_dataset_compare(ds, e[i].a), *b = nd_dataset_compare(ds, e[i].b);
 			nd_conflict *c = &r->conflicts[r->nconflicts++];
 			c->a = e[i].a;
 			c->b = e[i].b;
@@ -572,6 +595,8 @@ int nd_dedup_run(nd_result **out, const nd_dataset *ds, const nd_dedup_opts *o, 
 			c->answer_b = b->answer;
 		}
 	}
+	details_free(details, nchunks);
+	details = NULL;
 	r->stats.conflicts = r->nconflicts;
 	r->stats.t_decide = nd_now() - t0;
 
@@ -669,6 +694,7 @@ int nd_dedup_run(nd_result **out, const nd_dataset *ds, const nd_dedup_opts *o, 
 	*out = r;
 	return 0;
 fail:
+	details_free(details, nchunks);
 	free(pos);
 	graph_free(&g);
 	nd_shingle_sets_free(sets);

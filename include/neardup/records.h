@@ -191,6 +191,10 @@ typedef struct {
 	const char *image_key;    /* image file name without directories, query and
 	                           * extension, lower-cased; NULL = no image */
 	uint64_t exact_key;       /* hash of text + image_key: equal keys are exact duplicates */
+	/* 64-bit hashes of numbers, answer and image_key, 0 when that is empty or
+	 * absent: different hashes mean different strings, so the guards compare
+	 * millions of pairs without touching the strings (equal hashes are confirmed). */
+	uint64_t numbers_hash, answer_hash, image_hash;
 } nd_compare;
 
 /*! nd_dataset_compare() : @return the comparison data of record @i. */
