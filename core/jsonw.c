@@ -131,8 +131,26 @@ void nd_jw_key(nd_jw *w, const char *key)
 	w->after_key = 1;
 }
 
+/* 1 when @s needs no escaping: printable ASCII other than '"' and '\\' (keys,
+ * ids, guard names, most numbers-as-strings). */
+static int plain_ascii(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c < 0x20 || c >= 0x80 || c == '"' || c == '\\')
+			return 0;
+	}
+	return 1;
+}
+
 static void write_string(nd_jw *w, const char *s, size_t n)
 {
+	if (plain_ascii(s, n)) {
+		put(w, "\"", 1);
+		put(w, s, n);
+		put(w, "\"", 1);
+		return;
+	}
 	nd_buf b = {0};
 	int rc = nd_buf_putc(&b, '"');
 	if (!rc)
@@ -165,18 +183,34 @@ static void scalar(nd_jw *w, const char *s)
 	put(w, s, strlen(s));
 }
 
+/* Decimal digits of @v, ending at @end; returns where they start. Reports hold
+ * millions of indices, and snprintf was a tenth of writing them. */
+static char *utoa_end(unsigned long long v, char *end)
+{
+	do {
+		*--end = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	return end;
+}
+
 void nd_jw_int(nd_jw *w, long long v)
 {
-	char b[32];
-	snprintf(b, sizeof b, "%lld", v);
-	scalar(w, b);
+	char b[32], *e = b + sizeof b;
+	unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+	char *p = utoa_end(u, e);
+	if (v < 0)
+		*--p = '-';
+	before_item(w);
+	put(w, p, (size_t)(e - p));
 }
 
 void nd_jw_uint(nd_jw *w, unsigned long long v)
 {
-	char b[32];
-	snprintf(b, sizeof b, "%llu", v);
-	scalar(w, b);
+	char b[32], *e = b + sizeof b;
+	char *p = utoa_end(v, e);
+	before_item(w);
+	put(w, p, (size_t)(e - p));
 }
 
 void nd_jw_num(nd_jw *w, double v, int digits)
@@ -186,7 +220,29 @@ void nd_jw_num(nd_jw *w, double v, int digits)
 		scalar(w, "null");
 		return;
 	}
-	snprintf(b, sizeof b, "%.*f", digits, v);
+	/* Fast path, same digits as "%.*f": scale and round when the scaled value is
+	 * clearly not near a tie (so its rounding error cannot change the result);
+	 * snprintf otherwise. */
+	static const double scale[] = {1, 10, 100, 1e3, 1e4, 1e5, 1e6};
+	double t = fabs(v) * (digits >= 0 && digits <= 6 ? scale[digits] : 0);
+	double fl = floor(t), frac = t - fl;
+	if (digits >= 1 && digits <= 6 && t < 1e9 && fabs(frac - 0.5) > 1e-6) {
+		unsigned long long q = (unsigned long long)fl + (frac > 0.5);
+		char *e = b + sizeof b - 1, *p;
+		*e = '\0';
+		p = e;
+		for (int d = 0; d < digits; d++) {
+			*--p = (char)('0' + q % 10);
+			q /= 10;
+		}
+		*--p = '.';
+		p = utoa_end(q, p);
+		if (signbit(v)) /* "%.*f" keeps the sign of -0.00001 and -0.0 */
+			*--p = '-';
+		memmove(b, p, (size_t)(e - p) + 1);
+	} else {
+		snprintf(b, sizeof b, "%.*f", digits, v);
+	}
 	/* trim trailing zeros so 1.000000 prints as 1.0 */
 	char *dot = strchr(b, '.');
 	if (dot) {

@@ -61,3 +61,71 @@ TEST(json_writer_escapes_and_nests)
 		cJSON_Delete(j);
 	}
 }
+
+/* Numbers are formatted without printf on the fast path: every value must print
+ * exactly as "%.*f" (trailing zeros trimmed) and "%lld" would, ties included. */
+TEST(json_writer_numbers_match_printf)
+{
+	char path[512];
+	snprintf(path, sizeof path, "%s/jwnum.json", nd_test_tmpdir());
+	uint64_t s = nd_test_seed();
+	enum { N = 20000 };
+	static double vals[N];
+	static int digs[N];
+	static long long ints[N];
+	for (int i = 0; i < N; i++) {
+		s = s * 6364136223846793005ULL + 1442695040888963407ULL;
+		uint32_t r = (uint32_t)(s >> 32);
+		switch (i % 5) {
+		case 0: vals[i] = (double)(float)(r / 4294967296.0); break; /* a float similarity */
+		case 1: vals[i] = (double)(r % 64) / 64.0; break;            /* dyadic: exact ties at 4 digits */
+		case 2: vals[i] = -(double)(r % 100000) / 20000.0; break;    /* negatives, 5-decimal values */
+		case 3: vals[i] = (double)r / 1000.0; break;
+		default: vals[i] = i % 2 ? 0.0 : -0.0; break;
+		}
+		digs[i] = 1 + (int)(r % 6);
+		ints[i] = (long long)(s ^ (s << 7)) >> (r % 60);
+	}
+	ints[0] = 0, ints[1] = -1, ints[2] = (long long)(-9223372036854775807LL - 1);
+	nd_outfile *f;
+	CHECK_OK(nd_outfile_open(&f, path));
+	nd_jw w;
+	nd_jw_init(&w, f, 0);
+	nd_jw_array(&w);
+	for (int i = 0; i < N; i++) {
+		nd_jw_num(&w, vals[i], digs[i]);
+		nd_jw_int(&w, ints[i]);
+	}
+	nd_jw_end(&w);
+	CHECK_OK(nd_jw_finish(&w));
+	CHECK_OK(nd_outfile_commit(f));
+	FILE *in = fopen(path, "rb");
+	static char got[2 * N * 48];
+	size_t n = in ? fread(got, 1, sizeof got - 1, in) : 0;
+	if (in)
+		fclose(in);
+	got[n] = '\0';
+	const char *p = got + 1; /* after '[' */
+	int bad = 0;
+	for (int i = 0; i < N && !bad; i++) {
+		char want[64], wi[32];
+		snprintf(want, sizeof want, "%.*f", digs[i], vals[i]);
+		char *dot = strchr(want, '.'), *e = want + strlen(want) - 1;
+		while (dot && e > dot + 1 && *e == '0')
+			*e-- = '\0';
+		snprintf(wi, sizeof wi, "%lld", ints[i]);
+		size_t a = strcspn(p, ",]");
+		if (a != strlen(want) || memcmp(p, want, a)) {
+			CHECK_MSG(0, "value %d: %.17g with %d digits printed as %.*s, printf gives %s", i, vals[i], digs[i],
+				  (int)a, p, want);
+			bad = 1;
+		}
+		p += a + 1;
+		size_t b = strcspn(p, ",]");
+		if (b != strlen(wi) || memcmp(p, wi, b)) {
+			CHECK_MSG(0, "int %d: %lld printed as %.*s", i, ints[i], (int)b, p);
+			bad = 1;
+		}
+		p += b + 1;
+	}
+}
