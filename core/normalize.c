@@ -888,17 +888,20 @@ static size_t numbering_end(const UChar *s, size_t n, int skip_punct)
 /* ---------------------------------------------------------------- numbers */
 
 /* A decimal number as digit strings: ip without leading zeros ("" is 0),
- * fp without trailing zeros. Longer digit runs are cut (ok = 0: not reported). */
+ * fp without trailing zeros. Longer digit runs are cut (ok = 0: not reported).
+ * Zeros that only count as leading (ip) or trailing (fp) cut nothing: 0.5000…0
+ * with any number of zeros is 0.5, as 000…05 is 5. */
 typedef struct {
 	char ip[40];
 	char fp[24];
 	unsigned ipn, fpn;
+	unsigned fz; /* fraction zeros read after fp, written only if a digit follows */
 	int ok;
 } ndec;
 
 static void dec_clear(ndec *d)
 {
-	d->ipn = d->fpn = 0;
+	d->ipn = d->fpn = d->fz = 0;
 	d->ok = 1;
 }
 
@@ -914,14 +917,25 @@ static void dec_int_digit(ndec *d, int v)
 
 static void dec_frac_digit(ndec *d, int v)
 {
-	if (d->fpn < sizeof d->fp)
+	if (!v) {
+		if (d->fz < sizeof d->fp) /* more would not fit anyway */
+			d->fz++;
+		return;
+	}
+	if (d->fz < sizeof d->fp - d->fpn) {
+		memset(d->fp + d->fpn, '0', d->fz);
+		d->fpn += d->fz;
+		d->fz = 0;
 		d->fp[d->fpn++] = (char)('0' + v);
-	else
+	} else {
 		d->ok = 0;
+	}
 }
 
+/* Ends the fraction digits: the zeros still held are trailing ones. */
 static void dec_trim(ndec *d)
 {
+	d->fz = 0;
 	while (d->fpn && d->fp[d->fpn - 1] == '0')
 		d->fpn--;
 }
@@ -1312,10 +1326,16 @@ static int number_at(span_list *L, const UChar *s, size_t n, size_t i, size_t *n
 	*next = e;
 	if (!ordinal && e - start == 1 && is_financial(s[start]))
 		return 0;
+	/* A fraction is one number only when both its parts can be recorded: one
+	 * that is not (a part too long, ok = 0; 1.000…8 cut to 1 looks whole) is read
+	 * as its parts, each on its own, so its denominator is written canonically
+	 * like any number. Taken whole and left out, it kept its spelling
+	 * (1.000…8/0005 → "1.000…8 0005", the '/' dropped as punctuation), and the
+	 * next pass read the denominator as a number of its own ("1.000…8 5"). */
 	/* 三分之一 → 1/3 (分之 fractions; 百分之 is a percentage) */
 	if (e + 2 < n && s[e] == u'分' && s[e + 1] == u'之') {
 		e2 = value_parse(s, n, e + 2, 1, &y);
-		if (e2 > e + 2) {
+		if (e2 > e + 2 && x.ok && y.ok) {
 			*next = e2;
 			if (is_den(&x, "100"))
 				return num_add(L, &y, "%", NULL, start, e2);
@@ -1326,9 +1346,9 @@ static int number_at(span_list *L, const UChar *s, size_t n, size_t i, size_t *n
 	}
 	/* 1/3, but not the parts of 2023/05/01 */
 	if (digit_val(s[start]) >= 0 && e + 1 < n && s[e] == '/' && is_digit_at(s, n, e + 1) &&
-	    !(start > 0 && s[start - 1] == '/') && x.fpn == 0) {
+	    !(start > 0 && s[start - 1] == '/') && x.ok && x.fpn == 0) {
 		e2 = arabic_parse(s, n, e + 1, &y, &is_int);
-		if (is_int && !(e2 < n && (s[e2] == '/' || cn_unit(s[e2])))) {
+		if (is_int && y.ok && !(e2 < n && (s[e2] == '/' || cn_unit(s[e2])))) {
 			*next = e2;
 			return num_add(L, &x, NULL, &y, start, e2);
 		}
