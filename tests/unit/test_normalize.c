@@ -700,6 +700,97 @@ TEST(normalize_canon_writes_numbers_canonically)
 	nd_normalizer_free(z);
 }
 
+/* in gives want with the numbers nums, and that output gives itself with the same
+ * numbers (the idempotence normalize.h promises for the defaults). */
+static void canon_fixed(nd_normalizer *z, const char *in, const char *want, const char *nums,
+			int line)
+{
+	const char *out = NULL;
+	char *once;
+	size_t len = 0;
+	nd_text_features f;
+	int rc;
+	if (!z)
+		return;
+	feat_is(z, in, nums, ANY_NEG, line);
+	rc = nd_normalize_text(z, in, strlen(in), &out, &len, NULL);
+	if (rc != 0) {
+		nd_test_fail(__FILE__, line, "normalize(\"%s\") returned %d: %s", in, rc, nd_error_last());
+		return;
+	}
+	if (strcmp(out, want) != 0)
+		nd_test_fail(__FILE__, line, "normalize(\"%s\") == \"%s\", expected \"%s\"", in, out, want);
+	if (!(once = strdup(out))) {
+		nd_test_fail(__FILE__, line, "out of memory");
+		return;
+	}
+	rc = nd_normalize_text(z, once, strlen(once), &out, &len, &f);
+	if (rc != 0)
+		nd_test_fail(__FILE__, line, "normalize(\"%s\") returned %d: %s", once, rc, nd_error_last());
+	else if (strcmp(out, once) != 0 || len != strlen(once))
+		nd_test_fail(__FILE__, line, "not idempotent: \"%s\" gives \"%s\"", once, out);
+	else if (strcmp(f.numbers, nums) != 0)
+		nd_test_fail(__FILE__, line, "numbers(\"%s\") == \"%s\" on the second pass, expected \"%s\"",
+			     once, f.numbers, nums);
+	free(once);
+}
+#define CANON_FIXED(z, in, want, nums) canon_fixed((z), (in), (want), (nums), __LINE__)
+
+/* 40 and 41 significant digits: an Arabic number holds at most 40 integer and 24
+ * fraction digits; a longer one is no number (not in the features) and keeps its
+ * spelling. */
+#define D40 "1234567890123456789012345678901234567890"
+#define D41 D40 "1"
+#define Z27 "000000000000000000000000000" /* more zeros than a fraction holds */
+
+/* tests/fuzz/corpora/fuzz_normalize/minimal-fraction-long-numerator: a fraction
+ * with a part too long to record was left out whole, so its denominator kept its
+ * leading zeros; with its '/' dropped it read as a number of its own on the second
+ * pass ("… 0005" → "… 5"). Now each part of such a fraction is read on its own. */
+TEST(normalize_canon_long_numbers_and_fractions_are_idempotent)
+{
+	nd_normalizer *z = mk_canon();
+	/* the fuzz finding and its mirror images */
+	CANON_FIXED(z, "1." Z27 "8/0005", "1." Z27 "8 5", "5");
+	CANON_FIXED(z, D41 "/0005", D41 " 5", "5");
+	CANON_FIXED(z, "0005/" D41, "5 " D41, "5");
+	CANON_FIXED(z, "0005/1." Z27 "8", "5 1." Z27 "8", "5");
+	CANON_FIXED(z, "1." Z27 "8/0005/0007", "1." Z27 "8 5 7", "5,7");
+	CANON_FIXED(z, D41 "/5%", D41 " 5%", "5%");
+	CANON_FIXED(z, D41 "分之0005", D41 "分之5", "5");
+	CANON_FIXED(z, "三分之" D41, "3分之" D41, "3");
+	/* at the limit a number is still one: fraction and parts canonical */
+	CANON_FIXED(z, "000" D40, D40, D40);
+	CANON_FIXED(z, D40 "/0005", D40 "/5", D40 "/5");
+	CANON_FIXED(z, "0005/" D40, "5/" D40, "5/" D40);
+	CANON_FIXED(z, "0.000000000000000000000001", "0.000000000000000000000001",
+		    "0.000000000000000000000001");
+	/* one past it: no number, spelled as it was (leading zero too) */
+	CANON_FIXED(z, "0" D41, "0" D41, "");
+	CANON_FIXED(z, "0.0000000000000000000000001", "0.0000000000000000000000001", "");
+	/* trailing fraction zeros never make a number too long */
+	CANON_FIXED(z, "0.5" Z27, "0.5", "0.5");
+	CANON_FIXED(z, "3." Z27 "/4", "3/4", "3/4");
+	CANON_FIXED(z, "1.5" Z27 "万", "15000", "15000");
+	CANON_FIXED(z, "1.500米", "1.5米", "1.5");
+	/* fractions, slashes, percentages and ranges */
+	CANON_FIXED(z, "1/0005", "1/5", "1/5");
+	CANON_FIXED(z, "0005/0003", "5/3", "5/3");
+	CANON_FIXED(z, "3.0/4", "3/4", "3/4");
+	CANON_FIXED(z, "1.5/3", "1.5 3", "1.5,3");
+	CANON_FIXED(z, "0.50/0.25", "0.5 0.25", "0.25,0.5");
+	CANON_FIXED(z, "1/2/3", "1 2 3", "1,2,3");
+	CANON_FIXED(z, "0001/0002/0003", "1 2 3", "1,2,3");
+	CANON_FIXED(z, "1,000/0005", "1000/5", "1000/5");
+	CANON_FIXED(z, "一百/0005", "100 5", "100,5");
+	CANON_FIXED(z, "0005%", "5%", "5%");
+	CANON_FIXED(z, "百分之0005", "5%", "5%");
+	CANON_FIXED(z, "30-50", "30 50", "30,50");
+	CANON_FIXED(z, "030-050米", "30 50米", "30,50");
+	CANON_FIXED(z, "30％-50％", "30%50%", "30%,50%");
+	nd_normalizer_free(z);
+}
+
 TEST(normalize_canon_off_keeps_the_old_output)
 {
 	nd_normalizer *z = mk(1, 1, 1, 1, 0);
