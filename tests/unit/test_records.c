@@ -451,3 +451,23 @@ TEST(records_write_failures_leave_nothing)
 	CHECK(system(cmd) != 0);
 	nd_dataset_free(ds);
 }
+
+/* Numeric ids become their decimal text as printf would write it (integers by
+ * hand, the rest with %.17g). */
+TEST(records_numeric_ids_as_text)
+{
+	const char *p = TMPF("numids.jsonl", "{\"id\": 0, \"question\": \"q0\", \"answer\": \"对\"}\n"
+					    "{\"id\": -42, \"question\": \"q1\", \"answer\": \"对\"}\n"
+					    "{\"id\": 8999999999999999, \"question\": \"q2\", \"answer\": \"对\"}\n"
+					    "{\"id\": 1.5, \"question\": \"q3\", \"answer\": \"对\"}\n"
+					    "{\"id\": 1e300, \"question\": \"q4\", \"answer\": \"对\"}\n"
+					    "{\"id\": -0, \"question\": \"q5\", \"answer\": \"对\"}\n");
+	nd_dataset *ds = load(p, ND_PRESET_EXAM, NULL);
+	if (!ds)
+		return;
+	static const char *const want[] = {"0", "-42", "8999999999999999", "1.5", "1.0000000000000001e+300", "0"};
+	CHECK_EQ_INT(nd_dataset_count(ds), 6);
+	for (size_t i = 0; i < 6 && i < nd_dataset_count(ds); i++)
+		CHECK_EQ_STR(nd_dataset_record(ds, i)->id, want[i]);
+	nd_dataset_free(ds);
+}
