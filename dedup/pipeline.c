@@ -149,9 +149,16 @@ static int decide_range(void *ctx, size_t b, size_t e, unsigned w)
 	nd_buf *out = &c->details[b / DECIDE_GRAIN];
 	for (size_t i = b; i < e; i++) {
 		edge *x = &c->e[i];
+		/* b is anywhere in the dataset: fetch its comparison data a few pairs
+		 * ahead, and its stem (for the swap diff) once that has arrived */
+		if (i + 16 < e)
+			__builtin_prefetch(nd_dataset_compare(c->ds, c->e[i + 16].b));
+		if (i + 8 < e)
+			__builtin_prefetch(nd_dataset_compare(c->ds, c->e[i + 8].b)->stem);
 		const nd_compare *ca = nd_dataset_compare(c->ds, x->a), *cb = nd_dataset_compare(c->ds, x->b);
 		char detail[200];
-		x->veto = (unsigned char)nd_guard_check(ca, cb, c->o->guards, detail, sizeof detail);
+		x->veto = (unsigned char)(x->lexical ? nd_guard_check(ca, cb, c->o->guards, detail, sizeof detail)
+						     : nd_guard_check_strict(ca, cb, c->o->guards, detail, sizeof detail));
 		x->conflict = !x->veto && nd_answers_differ(ca, cb);
 		if (x->veto && nd_buf_append(out, detail, strlen(detail) + 1))
 			return nd_seterr(ND_ENOMEM, "out of memory for variant details");
