@@ -532,7 +532,12 @@ int nd_dedup_run(nd_result **out, const nd_dataset *ds, const nd_dedup_opts *o, 
 		e[ne++] = x;
 		r->stats.pairs_semantic++;
 	}
-	qsort(e, ne, sizeof *e, edge_cmp);
+	/* the lexical pass hands its pairs over sorted; only extra pairs need a sort */
+	size_t unsorted = 0;
+	for (size_t i = 1; i < ne && !unsorted; i++)
+		unsorted = edge_cmp(&e[i - 1], &e[i]) > 0;
+	if (unsorted)
+		qsort(e, ne, sizeof *e, edge_cmp);
 	/* a pair found by both passes counts once, as the lexical one */
 	size_t w = 0;
 	for (size_t i = 0; i < ne; i++) {
