@@ -9,6 +9,11 @@
  * @return 0 when none fires, else the ND_GUARD_* bit of the first that did;
  * @detail (may be NULL) receives a short reason. Thread-safe. */
 unsigned nd_guard_check(const nd_compare *a, const nd_compare *b, unsigned enabled, char *detail, size_t dn);
+/* nd_guard_check, stricter, for pairs only the semantic pass found: an image on one
+ * side only is a difference, and so is a stem hunk that rewords with disjoint words,
+ * or a contrast word on each side when the stems are too far apart to diff. */
+unsigned nd_guard_check_strict(const nd_compare *a, const nd_compare *b, unsigned enabled, char *detail,
+			       size_t dn);
 /* 1 when both records have an answer and the answers differ. */
 int nd_answers_differ(const nd_compare *a, const nd_compare *b);
 
