@@ -1326,16 +1326,14 @@ static int number_at(span_list *L, const UChar *s, size_t n, size_t i, size_t *n
 	*next = e;
 	if (!ordinal && e - start == 1 && is_financial(s[start]))
 		return 0;
-	/* A fraction is one number only when both its parts can be recorded: one
-	 * that is not (a part too long, ok = 0; 1.000…8 cut to 1 looks whole) is read
-	 * as its parts, each on its own, so its denominator is written canonically
-	 * like any number. Taken whole and left out, it kept its spelling
-	 * (1.000…8/0005 → "1.000…8 0005", the '/' dropped as punctuation), and the
-	 * next pass read the denominator as a number of its own ("1.000…8 5"). */
-	/* 三分之一 → 1/3 (分之 fractions; 百分之 is a percentage) */
+	/* 三分之一 → 1/3 (分之 fractions; 百分之 is a percentage). One with a part too
+	 * long to record is left out whole and keeps its spelling: nothing in it is
+	 * punctuation, so the next pass reads the same span. (Read as its parts, its
+	 * pieces could be written otherwise: 亿点1234…000一 → "亿点1234…000 1", which
+	 * reads as a shorter, recordable denominator.) */
 	if (e + 2 < n && s[e] == u'分' && s[e + 1] == u'之') {
 		e2 = value_parse(s, n, e + 2, 1, &y);
-		if (e2 > e + 2 && x.ok && y.ok) {
+		if (e2 > e + 2) {
 			*next = e2;
 			if (is_den(&x, "100"))
 				return num_add(L, &y, "%", NULL, start, e2);
@@ -1344,7 +1342,14 @@ static int number_at(span_list *L, const UChar *s, size_t n, size_t i, size_t *n
 			return num_add(L, &y, NULL, &x, start, e2);
 		}
 	}
-	/* 1/3, but not the parts of 2023/05/01 */
+	/* 1/3, but not the parts of 2023/05/01. A fraction with a part too long to
+	 * record (ok = 0; 1.000…8 cut to 1 looks whole) is read as its parts, each on
+	 * its own, so its denominator is written canonically like any number. Left
+	 * out whole it kept its spelling, its '/' dropped as punctuation
+	 * (1.000…8/0005 → "1.000…8 0005"), and the next pass read the denominator as a
+	 * number of its own ("1.000…8 5"). Read on its own, the numerator spans what
+	 * it spanned (it is skipped whole when too long), and so does the denominator,
+	 * an Arabic digit run that no unit follows. */
 	if (digit_val(s[start]) >= 0 && e + 1 < n && s[e] == '/' && is_digit_at(s, n, e + 1) &&
 	    !(start > 0 && s[start - 1] == '/') && x.ok && x.fpn == 0) {
 		e2 = arabic_parse(s, n, e + 1, &y, &is_int);
