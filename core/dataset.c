@@ -9,6 +9,7 @@
 #include "input_internal.h"
 #include "internal.h"
 #include "mapping_internal.h"
+#include "sha256.h"
 #include "neardup/lexical.h"
 #include "neardup/records.h"
 
@@ -36,6 +37,7 @@ struct nd_dataset {
 	nd_load_opts opts;
 	char *notes[8];
 	size_t nnotes;
+	char sha256[65]; /* of the input's bytes, hashed window by window while loading */
 };
 
 static int add_note(nd_dataset *ds, const char *fmt, ...) ND_PRINTF(2, 3);
@@ -430,6 +432,7 @@ int nd_dataset_load(nd_dataset **out, const char *path, const nd_load_opts *opts
 {
 	nd_load_opts defaults = ND_LOAD_OPTS_INIT;
 	nd_dataset *ds;
+	nd_sha256_ctx *sha = NULL;
 	int rc;
 
 	*out = NULL;
@@ -478,12 +481,24 @@ int nd_dataset_load(nd_dataset **out, const char *path, const nd_load_opts *opts
 		ds->arenas[w].block_size = 1 << 20;
 	/* parse in windows and let the kernel drop each window's input pages after it:
 	 * resident input stays at about one window, whatever the file size */
+	if ((rc = nd_sha256_begin(&sha)))
+		goto fail;
+	const char *data = nd_input_data(ds->in);
+	uint64_t hashed = 0;
 	for (size_t b = 0; b < ds->n; b += LOAD_WINDOW) {
 		size_t e = b + LOAD_WINDOW < ds->n ? b + LOAD_WINDOW : ds->n;
-		if ((rc = nd_parallel_for(e - b, LOAD_GRAIN, ds->workers, map_window, &(window_ctx){ds, b})))
+		uint64_t end = ds->spans[e - 1].offset + ds->spans[e - 1].len;
+		if ((rc = nd_parallel_for(e - b, LOAD_GRAIN, ds->workers, map_window, &(window_ctx){ds, b})) ||
+		    (rc = nd_sha256_update(sha, data + hashed, (size_t)(end - hashed))))
 			goto fail;
-		nd_input_release_pages(ds->in, ds->spans[b].offset, ds->spans[e - 1].offset + ds->spans[e - 1].len);
+		hashed = end;
+		nd_input_release_pages(ds->in, ds->spans[b].offset, end);
 	}
+	rc = nd_sha256_update(sha, data + hashed, (size_t)(info->size - hashed));
+	rc = rc ? rc : nd_sha256_end(sha, ds->sha256);
+	sha = NULL;
+	if (rc)
+		goto fail;
 	if ((rc = detect_constant_parts(ds)) ||
 	    (rc = nd_parallel_for(ds->n, LOAD_GRAIN, ds->workers, compare_range, ds)))
 		goto fail;
@@ -492,6 +507,7 @@ int nd_dataset_load(nd_dataset **out, const char *path, const nd_load_opts *opts
 	*out = ds;
 	return 0;
 fail:
+	nd_sha256_free(sha);
 	nd_dataset_free(ds);
 	return rc;
 }
@@ -529,6 +545,15 @@ size_t nd_dataset_notes(const nd_dataset *ds, const char *const **notes)
 	return ds->nnotes;
 }
 
+/* Writing kept records reads the input again: every LOAD_WINDOW records, the pages
+ * of the window before are dropped, as when loading, so a copy of a large input
+ * does not count its whole size in resident memory. */
+static void release_behind(const nd_dataset *ds, size_t i)
+{
+	if (i >= LOAD_WINDOW && i % LOAD_WINDOW == 0)
+		nd_input_release_pages(ds->in, ds->spans[i - LOAD_WINDOW].offset, ds->spans[i].offset);
+}
+
 int nd_dataset_write(const nd_dataset *ds, const char *path, const unsigned char *keep)
 {
 	const nd_input_info *info = nd_input_info_get(ds->in);
@@ -543,6 +568,7 @@ int nd_dataset_write(const nd_dataset *ds, const char *path, const unsigned char
 		if (info->bom)
 			rc = nd_outfile_write(f, "\xEF\xBB\xBF", 3);
 		for (size_t i = 0; i < ds->n && !rc; i++) {
+			release_behind(ds, i);
 			if (!keep[i])
 				continue;
 			rc = nd_outfile_write(f, d + ds->spans[i].offset, ds->spans[i].len);
@@ -562,6 +588,7 @@ int nd_dataset_write(const nd_dataset *ds, const char *path, const unsigned char
 		}
 		rc = nd_outfile_write(f, d, s0->offset);
 		for (size_t i = 0; i < ds->n && !rc; i++) {
+			release_behind(ds, i);
 			if (!keep[i])
 				continue;
 			if (!first)
@@ -581,3 +608,4 @@ int nd_dataset_write(const nd_dataset *ds, const char *path, const unsigned char
 }
 
 const char *nd_dataset_data(const nd_dataset *ds) { return nd_input_data(ds->in); }
+const char *nd_dataset_sha256(const nd_dataset *ds) { return ds->sha256; }

@@ -109,7 +109,6 @@ int nd_report_write(const nd_result *r, const nd_dataset *ds, const nd_dedup_opt
 	const nd_dedup_stats *s = nd_result_stats(r);
 	nd_outfile *f;
 	nd_jw w;
-	char sha[65];
 	int rc;
 
 	if ((rc = nd_outfile_open(&f, path)))
@@ -125,12 +124,8 @@ int nd_report_write(const nd_result *r, const nd_dataset *ds, const nd_dedup_opt
 	nd_jw_str(&w, in->path);
 	nd_jw_key(&w, "size");
 	nd_jw_uint(&w, in->size);
-	if ((rc = nd_sha256(nd_dataset_data(ds), (size_t)in->size, sha))) {
-		nd_outfile_abort(f);
-		return rc;
-	}
 	nd_jw_key(&w, "sha256");
-	nd_jw_str(&w, sha);
+	nd_jw_str(&w, nd_dataset_sha256(ds));
 	nd_jw_key(&w, "records");
 	nd_jw_uint(&w, nd_dataset_count(ds));
 	nd_jw_key(&w, "container");

@@ -172,6 +172,9 @@ ND_API void nd_dataset_free(nd_dataset *ds);
 ND_API size_t nd_dataset_count(const nd_dataset *ds);
 /*! nd_dataset_data() : the input's bytes (nd_dataset_input()->size of them), valid while @ds lives. */
 ND_API const char *nd_dataset_data(const nd_dataset *ds);
+/*! nd_dataset_sha256() : SHA-256 of the input's bytes (all of them, as read), 64
+ * lower-case hex digits; computed while loading, so asking costs nothing. */
+ND_API const char *nd_dataset_sha256(const nd_dataset *ds);
 ND_API const nd_input_info *nd_dataset_input(const nd_dataset *ds);
 ND_API nd_preset nd_dataset_preset(const nd_dataset *ds);
 /*! nd_dataset_record() : @return record @i (0-based), valid while @ds lives. */
