@@ -388,18 +388,26 @@ static int options_from_keys(const cJSON *obj, opt_list *o)
 
 int nd_judge_word(const char *s, size_t n)
 {
-	static const char *const yes[] = {"对", "正确", "√", "✓", "✔", "是", "true", "True", "TRUE", "T",
-					  "yes", "Yes", "Y", "right", "Right", "correct", "Correct", "对的",
-					  "正确的", NULL};
-	static const char *const no[] = {"错", "错误", "×", "✗", "✘", "x", "X", "否", "false", "False",
-					 "FALSE", "F", "no", "No", "N", "wrong", "Wrong", "incorrect",
-					 "Incorrect", "错的", "错误的", NULL};
+	/* with their lengths: this runs for every answer and option of a bank */
+#define W(x) {x, sizeof x - 1}
+	static const struct {
+		const char *w;
+		size_t n;
+	} yes[] = {W("对"), W("正确"), W("√"), W("✓"), W("✔"), W("是"), W("true"), W("True"), W("TRUE"), W("T"),
+		   W("yes"), W("Yes"), W("Y"), W("right"), W("Right"), W("correct"), W("Correct"), W("对的"),
+		   W("正确的")},
+	  no[] = {W("错"), W("错误"), W("×"), W("✗"), W("✘"), W("x"), W("X"), W("否"), W("false"), W("False"),
+		  W("FALSE"), W("F"), W("no"), W("No"), W("N"), W("wrong"), W("Wrong"), W("incorrect"),
+		  W("Incorrect"), W("错的"), W("错误的")};
+#undef W
 	trim(&s, &n);
-	for (int i = 0; yes[i]; i++)
-		if (strlen(yes[i]) == n && memcmp(yes[i], s, n) == 0)
+	if (n == 0 || n > 9) /* the longest word above is 9 bytes */
+		return -1;
+	for (size_t i = 0; i < sizeof yes / sizeof *yes; i++)
+		if (yes[i].n == n && memcmp(yes[i].w, s, n) == 0)
 			return 1;
-	for (int i = 0; no[i]; i++)
-		if (strlen(no[i]) == n && memcmp(no[i], s, n) == 0)
+	for (size_t i = 0; i < sizeof no / sizeof *no; i++)
+		if (no[i].n == n && memcmp(no[i].w, s, n) == 0)
 			return 0;
 	return -1;
 }
