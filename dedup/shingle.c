@@ -77,6 +77,14 @@ static size_t utf8_decode(const unsigned char *p, size_t left, uint32_t *cp)
 	return 0;
 }
 
+/* 1 when a token of the stream (its bytes, valid UTF-8) is a run of characters,
+ * not a single CJK/kana/hangul character. */
+static int is_word_token(const unsigned char *t, size_t len)
+{
+	uint32_t c;
+	return t[0] < 0x80 || !utf8_decode(t, len, &c) || !is_single_token(c);
+}
+
 static int grow(void **p, size_t *cap, size_t need, size_t elem)
 {
 	void *q;
@@ -117,7 +125,7 @@ int nd_shingler_run(nd_shingler *s, const char *text, size_t len, unsigned ngram
 		return nd_seterr(ND_ENOMEM, "text of %zu bytes is too long to shingle", len);
 	if ((rc = grow((void **)&s->stream, &s->stream_cap, 2 * len, 1)) ||
 	    (rc = grow((void **)&s->tok, &s->tok_cap, len + 1, sizeof *s->tok)) ||
-	    (rc = grow((void **)&s->sh, &s->sh_cap, len, sizeof *s->sh)))
+	    (rc = grow((void **)&s->sh, &s->sh_cap, 2 * len, sizeof *s->sh)))
 		return rc;
 	out = s->stream;
 	tok = s->tok;
@@ -183,6 +191,14 @@ int nd_shingler_run(nd_shingler *s, const char *text, size_t len, unsigned ngram
 	if (ntok >= ngram) {
 		for (size_t k = 0; k + ngram <= ntok; k++)
 			s->sh[nsh++] = nd_hash64(out + tok[k], tok[k + ngram] - 1 - tok[k], 0);
+		/* At n = 1 two neighbouring words also make a shingle: a CJK character
+		 * is a word, but a Latin word alone loses the order of a sentence ("the
+		 * dog bit the man" and "the man bit the dog" are one bag of words). */
+		if (ngram == 1)
+			for (size_t k = 0; k + 1 < ntok; k++)
+				if (is_word_token(out + tok[k], tok[k + 1] - 1 - tok[k]) &&
+				    is_word_token(out + tok[k + 1], tok[k + 2] - 1 - tok[k + 1]))
+					s->sh[nsh++] = nd_hash64(out + tok[k], tok[k + 2] - 1 - tok[k], 0);
 	} else if (ntok > 0) { /* too short for one n-gram: the whole text is one */
 		s->sh[nsh++] = nd_hash64(out, o - 1, 0);
 	}

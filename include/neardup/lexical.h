@@ -9,7 +9,10 @@
  * ("c1", "50", "km"); white space only separates. Shingles are n consecutive
  * tokens (n = ngram): the tokens' bytes, each followed by a 0xFF byte (never
  * valid UTF-8, so ("ab","c") and ("a","bc") differ), without the last 0xFF, hashed
- * with nd_hash64 (seed 0). A text with fewer than n tokens gets one shingle for
+ * with nd_hash64 (seed 0). At n = 1, two neighbouring run tokens (Latin words,
+ * numbers: not CJK characters) also form a 2-token shingle, so word order counts
+ * in Latin text ("the dog bit the man" vs "the man bit the dog": Jaccard 7/9, not
+ * 1) while CJK text keeps its character sets. A text with fewer than n tokens gets one shingle for
  * the whole text (never an empty set), and an empty text (no tokens: NULL, "",
  * only spaces) gets no signature and takes part in no pair.
  *

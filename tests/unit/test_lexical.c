@@ -343,6 +343,40 @@ TEST(lexical_shingles_tokens)
 	free(v);
 }
 
+/* At n = 1 neighbouring Latin words also form a shingle, so word order counts
+ * there; CJK characters (each a word) and a word next to one do not pair. */
+TEST(lexical_shingles_word_pairs_at_n1)
+{
+	uint64_t *v;
+	size_t n = shingles_of("the dog bit", 1, &v);
+	{
+		uint64_t want[5] = {h("the"), h("dog"), h("bit"), h("the\xff" "dog"), h("dog\xff" "bit")};
+		qsort(want, 5, sizeof *want, cmp_u64);
+		CHECK_EQ_INT(n, 5);
+		CHECK(n == 5 && memcmp(v, want, sizeof want) == 0);
+	}
+	free(v);
+	/* one bag of words, two sentences: 7 of 9 shingles shared (1.0 without the
+	 * pairs), below the default threshold 0.85 */
+	CHECK(!same_set("the dog bit the man", "the man bit the dog", 1));
+	uint64_t *x, *y;
+	size_t nx = shingles_of("the dog bit the man", 1, &x), ny = shingles_of("the man bit the dog", 1, &y);
+	CHECK(fabs(nd_jaccard_sorted(x, nx, y, ny) - 7.0 / 9.0) < 1e-12);
+	free(x);
+	free(y);
+	/* CJK: only the characters, as before */
+	n = shingles_of("一二三四五", 1, &v);
+	CHECK_EQ_INT(n, 5);
+	free(v);
+	n = shingles_of("c1 b2 中 km h", 1, &v);
+	CHECK_EQ_INT(n, 7); /* c1 b2 中 km h, c1·b2, km·h */
+	free(v);
+	/* at n = 2 nothing is added */
+	n = shingles_of("the dog bit", 2, &v);
+	CHECK_EQ_INT(n, 2);
+	free(v);
+}
+
 TEST(lexical_shingles_reject_invalid_utf8)
 {
 	static const char *bad[] = {"\xff", "ab\xc0\x80", "\xe4\xb8", "\xed\xa0\x80", "\xf4\x90\x80\x80",
