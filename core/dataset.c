@@ -79,16 +79,16 @@ static int parse_span(const nd_dataset *ds, size_t i, cJSON **out)
 		return record_error(ds, ND_EUTF8, i, s->offset + bad);
 	}
 	/* an escaped NUL would silently cut a string short (cJSON strings end at NUL):
-	 * refuse it like a raw one. "\\u0000" preceded by an odd number of backslashes
-	 * is the escape; an even number means the backslash itself was escaped. */
-	for (const char *q = p; (q = memmem(q, (size_t)(p + s->len - q), "u0000", 5)) != NULL; q += 5) {
-		size_t bs = 0;
-		while (q - (ptrdiff_t)bs > p && q[-1 - (ptrdiff_t)bs] == '\\')
-			bs++;
-		if (bs % 2 == 1) {
+	 * refuse it like a raw one. Walking from backslash to backslash, each escape
+	 * consumes the character after it, so "\\u0000" (an escaped backslash, then
+	 * text) is not one. */
+	for (const char *q = p, *e = p + s->len; (q = memchr(q, '\\', (size_t)(e - q))) != NULL; q += 2) {
+		if (e - q >= 6 && memcmp(q + 1, "u0000", 5) == 0) {
 			nd_seterr(ND_EUTF8, "escaped NUL character (\\u0000) in a string");
-			return record_error(ds, ND_EUTF8, i, s->offset + (size_t)(q - 1 - p));
+			return record_error(ds, ND_EUTF8, i, s->offset + (size_t)(q - p));
 		}
+		if (e - q < 2)
+			break;
 	}
 	cJSON *j = cJSON_ParseWithLengthOpts(p, s->len, &end, 0);
 	if (!j) {

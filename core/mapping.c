@@ -427,6 +427,10 @@ static void strip_answer_prefix(const char **s, size_t *n)
 					  "答案是", "答案为", "答案：", "答案:", "Answer:", "answer:",
 					  "Answer：", NULL};
 	trim(s, n);
+	/* every prefix starts with 正, 答 (0xE6, 0xE7 lead bytes) or A/a */
+	unsigned char c0 = *n ? (unsigned char)**s : 0;
+	if (c0 != 0xE6 && c0 != 0xE7 && c0 != 'A' && c0 != 'a')
+		return;
 	for (int i = 0; pre[i]; i++) {
 		size_t l = strlen(pre[i]);
 		if (*n >= l && memcmp(*s, pre[i], l) == 0) {

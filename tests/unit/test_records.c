@@ -370,6 +370,10 @@ TEST(records_bad_inputs_name_the_problem)
 			CHECK_EQ_STR(nd_dataset_record(ok, 0)->stem, "a\\u0000b");
 		nd_dataset_free(ok);
 	}
+	/* an escaped backslash, then an escaped NUL: the NUL is found, at its backslash
+	 * (byte 19: 15 for '[{"question": "', then "a", two backslashes, 'b') */
+	CHECK_EQ_INT(load_error(TMPF("escbsnul.json", "[{\"question\": \"a\\\\b\\u0000\"}]"), "byte 19"),
+		     ND_EUTF8);
 	CHECK_EQ_INT(load_error(TMPF("escq.json", "[{\"question\": \"abc\\\"}]"), "unterminated string"), ND_EPARSE);
 	CHECK_EQ_INT(load_error(TMPF("comma.json", "[{\"question\": \"a\"},]"), "trailing comma"),
 		     ND_EPARSE);
