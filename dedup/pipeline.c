@@ -242,28 +242,26 @@ static size_t graph_edge(const graph *g, uint32_t a, uint32_t b)
 
 /* --------------------------------------------------------------- result -- */
 
-static int push_cluster(nd_result *r, const nd_cluster *c)
-{
-	if (r->nclusters == r->cap_clusters) {
-		size_t cap = r->cap_clusters ? r->cap_clusters * 2 : 256;
-		nd_cluster *p = nd_reallocarray(r->clusters, cap, sizeof *p);
-		if (!p)
-			return nd_seterr(ND_ENOMEM, "out of memory");
-		r->clusters = p;
-		r->cap_clusters = cap;
-	}
-	r->clusters[r->nclusters++] = *c;
-	return 0;
-}
+/* One union-find component of two or more records: its members are order[start ..
+ * start + k). Its clusters go to clusters[start ..] (at most k / 2 of them) and
+ * their members to members[start ..] (at most k), so components are formed in
+ * parallel without sharing any output. */
+typedef struct {
+	size_t start, k;
+	size_t ncl, split;
+} component;
 
 typedef struct {
 	const nd_dataset *ds;
 	const nd_dedup_opts *o;
-	nd_result *r;
 	const graph *g;
 	keep_ctx kc;
 	const nd_shingle_sets *sets;
-	uint32_t *pos; /* record index -> position in the component being formed, else UINT32_MAX */
+	uint32_t *pos; /* record index -> position in its component while it is formed, else UINT32_MAX */
+	uint32_t *order;
+	component *comp;
+	nd_cluster *clusters;
+	nd_member *members;
 } cluster_ctx;
 
 static int size_cmp(const void *x, const void *y)
@@ -287,8 +285,12 @@ static int u32_cmp(const void *x, const void *y)
  * order): the best remaining record leads a group of every remaining member that
  * has an accepted edge to it or is itself similar to it (Jaccard >= threshold, no
  * guard firing); the rest form further groups. */
-static int form_groups(cluster_ctx *c, uint32_t *m, size_t k, nd_member *out, size_t *out_n)
+static int form_groups(cluster_ctx *c, component *cp)
 {
+	uint32_t *m = c->order + cp->start;
+	size_t k = cp->k;
+	nd_member *out = c->members + cp->start;
+	nd_cluster *cl_out = c->clusters + cp->start;
 	const nd_dataset *ds = c->ds;
 	unsigned char *taken = calloc(k, 1), *ingroup = calloc(k, 1);
 	uint32_t *grp = malloc(k * sizeof *grp);
@@ -346,7 +348,7 @@ static int form_groups(cluster_ctx *c, uint32_t *m, size_t k, nd_member *out, si
 			ingroup[gi[x]] = 1;
 		}
 		if (!first_group)
-			c->r->stats.split_members += ng;
+			cp->split += ng;
 		first_group = 0;
 		if (ng < 2)
 			continue;
@@ -383,7 +385,7 @@ static int form_groups(cluster_ctx *c, uint32_t *m, size_t k, nd_member *out, si
 		cl.dropped = conflict && c->o->on_conflict == ND_CONFLICT_DROP;
 		cl.giant = c->o->giant_cluster && ng >= c->o->giant_cluster;
 		cl.n_members = ng;
-		cl.members = (const nd_member *)(uintptr_t)(written + 1); /* fixed up by the caller */
+		cl.members = out + written;
 		/* kept first, the others by index */
 		uint32_t *order = malloc(ng * sizeof *order);
 		if (!order) {
@@ -426,8 +428,7 @@ static int form_groups(cluster_ctx *c, uint32_t *m, size_t k, nd_member *out, si
 		for (size_t x = 0; x < ng; x++)
 			ingroup[gi[x]] = 0;
 		written += ng;
-		if ((rc = push_cluster(c->r, &cl)))
-			goto out;
+		cl_out[cp->ncl++] = cl;
 	}
 out:
 	for (size_t i = 0; i < k; i++)
@@ -436,8 +437,22 @@ out:
 	free(ingroup);
 	free(grp);
 	free(gi);
-	*out_n = written;
 	return rc;
+}
+
+/* Components [b, e): sorted into keep order, then formed into clusters. */
+static int cluster_range(void *ctx, size_t b, size_t e, unsigned w)
+{
+	(void)w; /* any worker does the same */
+	cluster_ctx *c = ctx;
+	int rc;
+	for (size_t i = b; i < e; i++) {
+		component *cp = &c->comp[i];
+		qsort_r(c->order + cp->start, cp->k, sizeof *c->order, sort_by_keep, &c->kc);
+		if ((rc = form_groups(c, cp)))
+			return rc;
+	}
+	return nd_interrupted() ? nd_seterr(ND_EINTR, "interrupted") : 0;
 }
 
 static int cluster_cmp(const void *x, const void *y)
@@ -456,6 +471,8 @@ int nd_dedup_run(nd_result **out, const nd_dataset *ds, const nd_dedup_opts *o, 
 	nd_pair *pairs = NULL;
 	nd_shingle_sets *sets = NULL;
 	edge *e = NULL;
+	component *comp = NULL;
+	nd_cluster *tmpc = NULL;
 	nd_buf *details = NULL;
 	size_t nchunks = 0;
 	unsigned char *use = NULL;
@@ -648,29 +665,52 @@ int nd_dedup_run(nd_result **out, const nd_dataset *ds, const nd_dedup_opts *o, 
 		goto fail;
 	}
 	memset(pos, 0xFF, n * sizeof *pos);
-	cluster_ctx cc = {ds, o, r, &g, {ds, o->keep}, sets, pos};
-	size_t i = 0;
-	while (i < n) {
+	/* the components of two or more records, formed in parallel */
+	size_t ncomp = 0;
+	for (size_t i = 0; i < n;) {
 		size_t j = i + 1;
 		while (j < n && parent[order[j]] == parent[order[i]])
 			j++;
-		if (j - i >= 2) {
-			size_t written;
-			qsort_r(order + i, j - i, sizeof *order, sort_by_keep, &cc.kc);
-			size_t before = r->nclusters;
-			if ((rc = form_groups(&cc, order + i, j - i, r->members + r->nmembers, &written)))
-				goto fail;
-			for (size_t c = before; c < r->nclusters; c++)
-				r->clusters[c].members =
-					r->members + r->nmembers + ((uintptr_t)r->clusters[c].members - 1);
-			r->nmembers += written;
-			if (nd_interrupted()) {
-				rc = nd_seterr(ND_EINTR, "interrupted");
-				goto fail;
-			}
-		}
+		ncomp += j - i >= 2;
 		i = j;
 	}
+	comp = calloc(ncomp + 1, sizeof *comp);
+	tmpc = malloc((n + 1) * sizeof *tmpc);
+	if (!comp || !tmpc) {
+		rc = nd_seterr(ND_ENOMEM, "out of memory");
+		goto fail;
+	}
+	ncomp = 0;
+	for (size_t i = 0; i < n;) {
+		size_t j = i + 1;
+		while (j < n && parent[order[j]] == parent[order[i]])
+			j++;
+		if (j - i >= 2)
+			comp[ncomp++] = (component){i, j - i, 0, 0};
+		i = j;
+	}
+	cluster_ctx cc = {ds, o, &g, {ds, o->keep}, sets, pos, order, comp, tmpc, r->members};
+	if ((rc = nd_parallel_for(ncomp, 256, o->lex.threads, cluster_range, &cc)))
+		goto fail;
+	size_t total = 0;
+	for (size_t i = 0; i < ncomp; i++)
+		total += comp[i].ncl;
+	if (!(r->clusters = malloc((total + 1) * sizeof *r->clusters))) {
+		rc = nd_seterr(ND_ENOMEM, "out of memory");
+		goto fail;
+	}
+	r->cap_clusters = total + 1;
+	for (size_t i = 0; i < ncomp; i++) {
+		memcpy(r->clusters + r->nclusters, tmpc + comp[i].start, comp[i].ncl * sizeof *tmpc);
+		r->nclusters += comp[i].ncl;
+		r->stats.split_members += comp[i].split;
+		for (size_t x = 0; x < comp[i].ncl; x++)
+			r->nmembers += tmpc[comp[i].start + x].n_members;
+	}
+	free(comp);
+	free(tmpc);
+	comp = NULL;
+	tmpc = NULL;
 	/* clusters in order of their kept record: stable whatever the component order */
 	if (r->nclusters > 1) /* qsort(NULL, 0) is undefined */
 		qsort(r->clusters, r->nclusters, sizeof *r->clusters, cluster_cmp);
@@ -706,6 +746,8 @@ int nd_dedup_run(nd_result **out, const nd_dataset *ds, const nd_dedup_opts *o, 
 	*out = r;
 	return 0;
 fail:
+	free(comp);
+	free(tmpc);
 	details_free(details, nchunks);
 	free(pos);
 	graph_free(&g);
