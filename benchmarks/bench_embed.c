@@ -83,11 +83,18 @@ static int recall(const float *x, size_t n, size_t d)
 	nd_embed_stats se, sk;
 	nd_extra_pair *pe = NULL, *pk = NULL;
 	size_t ne, nk;
+	/* range search (ND_KNN=0): the pairs at 0.80..0.95; k-NN (ND_KNN=K): exact
+	 * k-NN over all vectors against k-NN inside the blocks, at ND_THRESHOLD (0.99) */
+	o.knn = 0;
 	o.threshold = 0.80;
 	if (getenv("ND_PROBE"))
 		o.probe = (unsigned)atoi(getenv("ND_PROBE"));
 	if (getenv("ND_CENTROIDS"))
 		o.centroids = (unsigned)atoi(getenv("ND_CENTROIDS"));
+	if (getenv("ND_KNN"))
+		o.knn = (unsigned)atoi(getenv("ND_KNN"));
+	if (o.knn)
+		o.threshold = getenv("ND_THRESHOLD") ? atof(getenv("ND_THRESHOLD")) : 0.99;
 	memset(&se, 0, sizeof se);
 	memset(&sk, 0, sizeof sk);
 	o.index = ND_INDEX_EXACT;
@@ -100,11 +107,16 @@ static int recall(const float *x, size_t n, size_t d)
 	if (nd_vector_pairs(&pk, &nk, x, n, d, &o, &sk))
 		return die("kmeans");
 	double tk = now() - t;
-	printf("n %zu d %zu: exact %.2f s (%zu pairs >= 0.80); kmeans %.2f s (index %.2f, search %.2f; %zu blocks, "
-	       "largest %zu, %zu candidates)\n", n, d, te, ne, tk, sk.t_index, sk.t_search, sk.blocks, sk.max_block,
+	printf("n %zu d %zu, knn %u, probe %u: exact %.2f s (%zu pairs >= %.2f); kmeans %.2f s (index %.2f, search %.2f; %zu blocks, "
+	       "largest %zu, %zu candidates)\n", n, d, o.knn, o.probe, te, ne, o.threshold, tk, sk.t_index, sk.t_search, sk.blocks, sk.max_block,
 	       sk.candidates);
 	const double ts[] = {0.80, 0.85, 0.90, 0.95};
-	for (int i = 0; i < 4; i++) {
+	if (o.knn) {
+		size_t nt, f = count_found(pe, ne, pk, nk, o.threshold, &nt);
+		printf("  k-NN pairs at cosine >= %.3f: exact %zu, k-means blocking finds %zu of them: recall %.4f "
+		       "(%zu pairs in all)\n", o.threshold, nt, f, nt ? (double)f / nt : 1.0, nk);
+	}
+	for (int i = 0; i < 4 && !o.knn; i++) {
 		size_t nt, f = count_found(pe, ne, pk, nk, ts[i], &nt);
 		printf("  cosine >= %.2f: %zu exact pairs, k-means blocking finds %zu: recall %.4f\n", ts[i], nt, f,
 		       nt ? (double)f / nt : 1.0);
@@ -164,6 +176,8 @@ int main(int argc, char **argv)
 		o.threshold = atof(getenv("ND_THRESHOLD"));
 	if (getenv("ND_PROBE"))
 		o.probe = (unsigned)atoi(getenv("ND_PROBE"));
+	if (getenv("ND_KNN"))
+		o.knn = (unsigned)atoi(getenv("ND_KNN"));
 	if (!strcmp(mode, "pass") || !strcmp(mode, "embed")) {
 		threads = argc > 3 ? (unsigned)atoi(argv[3]) : 0;
 		o.threads = threads;

@@ -82,7 +82,7 @@ enum {
 	OPT_BANDS, OPT_ROWS, OPT_SIMHASH_BITS, OPT_SEED, OPT_THREADS, OPT_NO_GUARD, OPT_KEEP,
 	OPT_ON_CONFLICT, /* the semantic pass (docs/embed.md) */
 	OPT_SEMANTIC, OPT_SEM_THRESHOLD, OPT_VECTORS, OPT_EMBED_URL, OPT_EMBED_MODEL, OPT_API_KEY_ENV,
-	OPT_EMBED_CACHE,
+	OPT_EMBED_CACHE, OPT_SEM_KNN,
 	/* --split (docs/split.md) */
 	OPT_SPLIT, OPT_OUT_DIR, OPT_FORCE, OPT_EMIT, OPT_TEMPLATE, OPT_GROUP_VARIANTS, OPT_NO_GROUP_VARIANTS,
 	OPT_SPLIT_NEAR, OPT_SPLIT_SEED
@@ -116,6 +116,7 @@ static const struct option long_opts[] = {
 	{"embed-model", required_argument, NULL, OPT_EMBED_MODEL},
 	{"api-key-env", required_argument, NULL, OPT_API_KEY_ENV},
 	{"embed-cache", required_argument, NULL, OPT_EMBED_CACHE},
+	{"semantic-knn", required_argument, NULL, OPT_SEM_KNN},
 	/* --split */
 	{"split", required_argument, NULL, OPT_SPLIT},
 	{"out-dir", required_argument, NULL, OPT_OUT_DIR},
@@ -310,6 +311,11 @@ int main(int argc, char **argv)
 		case OPT_EMBED_MODEL: eopts.model = optarg; break;
 		case OPT_API_KEY_ENV: eopts.api_key_env = optarg; break;
 		case OPT_EMBED_CACHE: eopts.cache_path = optarg; break;
+		case OPT_SEM_KNN:
+			if (nd_cli_parse_uint("--semantic-knn", optarg, 0, 4096, &u))
+				return EXIT_USAGE;
+			eopts.knn = (unsigned)u;
+			break;
 		case 'h':
 			usage(stdout);
 			return nd_cli_close_stdout();

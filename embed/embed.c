@@ -2,6 +2,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <cblas.h>
 #include "internal.h"
 #include "embed_internal.h"
 
@@ -187,16 +188,70 @@ static double dot_exact(const float *a, const float *b, size_t d)
 	return s;
 }
 
+typedef struct {
+	const float *x;
+	size_t d;
+	const nd_embed_opts *o;
+	const size_t *start;    /* block c holds members[start[c] .. start[c + 1]) */
+	const uint32_t *members;
+	const uint32_t *order;  /* blocks, largest first */
+	size_t max_block;
+	nd_keyvec *kv;          /* per worker */
+	float **buf;            /* per worker: a block's vectors, gathered */
+} blocks_ctx;
+
+static int cmp_block_size(const void *a, const void *b, void *ctx)
+{
+	const blocks_ctx *bc = ctx;
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	size_t mx = bc->start[x + 1] - bc->start[x], my = bc->start[y + 1] - bc->start[y];
+	if (mx != my)
+		return mx > my ? -1 : 1;
+	return (x > y) - (x < y);
+}
+
+/* exact search inside blocks order[b..e) */
+static int block_search(void *p, size_t b, size_t e, unsigned w)
+{
+	blocks_ctx *bc = p;
+	size_t d = bc->d;
+	if (!bc->buf[w] && !(bc->buf[w] = nd_malloc((bc->max_block ? bc->max_block : 1) * d * sizeof **bc->buf)))
+		return nd_seterr(ND_ENOMEM, "semantic pass: out of memory for a block of %zu vectors", bc->max_block);
+	unsigned omp = nd_faiss_threads(1);
+	int rc = 0;
+	for (size_t i = b; i < e && !rc; i++) {
+		size_t c = bc->order[i], m = bc->start[c + 1] - bc->start[c];
+		if (m < 2)
+			continue;
+		if (nd_interrupted()) {
+			rc = nd_seterr(ND_EINTR, "interrupted");
+			break;
+		}
+		const uint32_t *ids = bc->members + bc->start[c];
+		float *buf = bc->buf[w];
+		for (size_t j = 0; j < m; j++)
+			memcpy(buf + j * d, bc->x + (size_t)ids[j] * d, d * sizeof *buf);
+		rc = bc->o->knn ? nd_faiss_knn(&bc->kv[w], buf, ids, m, d, bc->o->knn, bc->o->threshold)
+				: nd_faiss_range(&bc->kv[w], buf, ids, m, d, (float)bc->o->threshold - CAND_MARGIN);
+	}
+	nd_faiss_threads(omp);
+	return rc;
+}
+
 static int kmeans_blocks(nd_keyvec *keys, const float *x, size_t n, size_t d, const nd_embed_opts *o,
 			 nd_embed_stats *stats)
 {
 	size_t k = o->centroids ? o->centroids : (size_t)ceil(sqrt(2.0 * (double)n));
 	unsigned probe = o->probe ? o->probe : 2;
-	float *cent = NULL, *buf = NULL;
+	float *cent = NULL;
 	int64_t *lab = NULL;
+	uint32_t *order = NULL;
+	unsigned workers = nd_embed_workers(o->threads);
+	blocks_ctx bc;
 	size_t *start = NULL, *fill = NULL, max_block = 0, blocks = 0;
 	uint32_t *members = NULL;
 	int rc = 0;
+	memset(&bc, 0, sizeof bc);
 	if (k > n)
 		k = n;
 	if (probe > k)
@@ -238,32 +293,53 @@ static int kmeans_blocks(nd_keyvec *keys, const float *x, size_t n, size_t d, co
 		stats->max_block = max_block;
 		stats->t_index = nd_now() - t0;
 	}
-	buf = nd_malloc((max_block ? max_block : 1) * d * sizeof *buf);
-	if (!buf) {
-		rc = nd_seterr(ND_ENOMEM, "semantic pass: out of memory for a block of %zu vectors", max_block);
+	/* blocks in parallel, largest first (the chunks are taken in order), each with
+	 * one BLAS and one OpenMP thread: FAISS's OpenMP workers and OpenBLAS's
+	 * threads otherwise spin against each other on few cores (docs/embed.md) */
+	order = nd_malloc((k + 1) * sizeof *order);
+	bc.kv = nd_calloc(workers, sizeof *bc.kv);
+	bc.buf = nd_calloc(workers, sizeof *bc.buf);
+	if (!order || !bc.kv || !bc.buf) {
+		rc = nd_seterr(ND_ENOMEM, "semantic pass: out of memory");
 		goto out;
 	}
-	for (size_t c = 0; c < k; c++) {
-		size_t m = start[c + 1] - start[c];
-		if (m < 2)
-			continue;
-		if (nd_interrupted()) {
-			rc = nd_seterr(ND_EINTR, "interrupted");
-			goto out;
-		}
-		const uint32_t *ids = members + start[c];
-		for (size_t j = 0; j < m; j++)
-			memcpy(buf + j * d, x + (size_t)ids[j] * d, d * sizeof *buf);
-		if ((rc = nd_faiss_range(keys, buf, ids, m, d, (float)o->threshold - CAND_MARGIN)))
-			goto out;
+	for (size_t c = 0; c < k; c++)
+		order[c] = (uint32_t)c;
+	bc.start = start;
+	qsort_r(order, k, sizeof *order, cmp_block_size, &bc);
+	bc.x = x;
+	bc.d = d;
+	bc.o = o;
+	bc.order = order;
+	bc.members = members;
+	bc.max_block = max_block;
+	{
+		int blas = openblas_get_num_threads();
+		if (workers > 1)
+			openblas_set_num_threads(1);
+		rc = nd_parallel_for(k, 1, workers, block_search, &bc);
+		if (workers > 1)
+			openblas_set_num_threads(blas);
 	}
+	if (rc)
+		goto out;
+	for (unsigned w = 0; w < workers && !rc; w++)
+		for (size_t i = 0; i < bc.kv[w].n && !rc; i++)
+			rc = nd_keyvec_push(keys, bc.kv[w].v[i]);
 out:
+	if (bc.kv)
+		for (unsigned w = 0; w < workers; w++) {
+			free(bc.kv[w].v);
+			free(bc.buf[w]);
+		}
+	free(bc.kv);
+	free(bc.buf);
+	free(order);
 	free(cent);
 	free(lab);
 	free(start);
 	free(fill);
 	free(members);
-	free(buf);
 	return rc;
 }
 
@@ -294,7 +370,8 @@ int nd_vector_pairs(nd_extra_pair **pairs, size_t *npairs, const float *x, size_
 	}
 	nd_faiss_threads(o->threads);
 	if (method == ND_INDEX_EXACT)
-		rc = nd_faiss_range(&keys, x, NULL, n, d, (float)o->threshold - CAND_MARGIN);
+		rc = o->knn ? nd_faiss_knn(&keys, x, NULL, n, d, o->knn, o->threshold)
+			    : nd_faiss_range(&keys, x, NULL, n, d, (float)o->threshold - CAND_MARGIN);
 	else
 		rc = kmeans_blocks(&keys, x, n, d, o, stats);
 	if (rc)

@@ -35,6 +35,12 @@ typedef struct {
 int nd_keyvec_push(nd_keyvec *kv, uint64_t key);
 int nd_faiss_range(nd_keyvec *keys, const float *x, const uint32_t *ids, size_t n, size_t d, float radius);
 
+/* nd_faiss_knn(): for each of the @n vectors, its @k nearest others (by the
+ * double-precision inner product; ties by row) among the @n, kept when the inner
+ * product is >= @threshold; keys as nd_faiss_range. */
+int nd_faiss_knn(nd_keyvec *keys, const float *x, const uint32_t *ids, size_t n, size_t d, unsigned k,
+		 double threshold);
+
 /* nd_faiss_kmeans(): @k centroids (k * d, unit length: spherical) of @n vectors, seeded,
  * @niter iterations on at most @max_per_centroid * k sampled points. */
 int nd_faiss_kmeans(float *centroids, const float *x, size_t n, size_t d, size_t k, int niter,
@@ -45,7 +51,8 @@ int nd_faiss_kmeans(float *centroids, const float *x, size_t n, size_t d, size_t
 int nd_faiss_assign(int64_t *labels, const float *centroids, size_t k, const float *x, size_t n, size_t d,
 		    unsigned probe);
 
-/* Sets FAISS's OpenMP thread count (0 = leave it). */
-void nd_faiss_threads(unsigned threads);
+/* Sets FAISS's OpenMP thread count for regions the calling thread starts (0 = leave
+ * it); returns the count before. */
+unsigned nd_faiss_threads(unsigned threads);
 
 #endif

@@ -36,10 +36,12 @@ int nd_keyvec_push(nd_keyvec *kv, uint64_t key)
 	return 0;
 }
 
-void nd_faiss_threads(unsigned threads)
+unsigned nd_faiss_threads(unsigned threads)
 {
+	int before = omp_get_max_threads();
 	if (threads)
 		omp_set_num_threads((int)threads);
+	return before > 0 ? (unsigned)before : 1;
 }
 
 int nd_faiss_range(nd_keyvec *keys, const float *x, const uint32_t *ids, size_t n, size_t d, float radius)
@@ -88,6 +90,97 @@ int nd_faiss_range(nd_keyvec *keys, const float *x, const uint32_t *ids, size_t 
 	}
 out:
 	faiss_RangeSearchResult_free(res);
+	faiss_Index_free((FaissIndex *)ix);
+	return rc;
+}
+
+/* the exact inner product in double (the decision value) */
+static double dot_d(const float *a, const float *b, size_t d)
+{
+	double s = 0;
+	for (size_t k = 0; k < d; k++)
+		s += (double)a[k] * b[k];
+	return s;
+}
+
+typedef struct {
+	double sim;
+	size_t j;
+} nbr;
+
+static int cmp_nbr(const void *a, const void *b)
+{
+	const nbr *x = a, *y = b;
+	if (x->sim != y->sim)
+		return x->sim > y->sim ? -1 : 1;
+	return (x->j > y->j) - (x->j < y->j);
+}
+
+int nd_faiss_knn(nd_keyvec *keys, const float *x, const uint32_t *ids, size_t n, size_t d, unsigned k,
+		 double threshold)
+{
+	FaissIndexFlatIP *ix = NULL;
+	float *dist = NULL;
+	idx_t *lab = NULL;
+	nbr *nb = NULL;
+	int rc = 0;
+	/* FAISS's float k-NN asks for twice the neighbours (+ the query itself), which are
+	 * re-ranked on the double-precision value: the k kept do not depend on float
+	 * rounding, hence not on the thread count */
+	size_t kk = 2 * (size_t)k + 1, slice = 16384;
+	if (n < 2)
+		return 0;
+	if (kk > n)
+		kk = n;
+	dist = malloc(slice * kk * sizeof *dist);
+	lab = malloc(slice * kk * sizeof *lab);
+	nb = malloc(kk * sizeof *nb);
+	if (!dist || !lab || !nb) {
+		rc = nd_seterr(ND_ENOMEM, "semantic pass: out of memory for neighbour lists");
+		goto out;
+	}
+	if (faiss_IndexFlatIP_new_with(&ix, (idx_t)d) || faiss_Index_add((FaissIndex *)ix, (idx_t)n, x)) {
+		rc = faiss_fail("IndexFlatIP");
+		goto out;
+	}
+	for (size_t q0 = 0; q0 < n; q0 += slice) {
+		size_t m = n - q0 < slice ? n - q0 : slice;
+		if (nd_interrupted()) {
+			rc = nd_seterr(ND_EINTR, "interrupted");
+			goto out;
+		}
+		if (faiss_Index_search((FaissIndex *)ix, (idx_t)m, x + q0 * d, (idx_t)kk, dist, lab)) {
+			rc = faiss_fail("k-NN search");
+			goto out;
+		}
+		for (size_t r = 0; r < m; r++) {
+			size_t q = q0 + r, c = 0;
+			for (size_t t = 0; t < kk; t++) {
+				idx_t j = lab[r * kk + t];
+				/* far below the threshold: FAISS's float error is ~1e-6 */
+				if (j < 0 || (size_t)j == q || (size_t)j >= n || dist[r * kk + t] < (float)threshold - 1e-4f)
+					continue;
+				nb[c].j = (size_t)j;
+				nb[c].sim = dot_d(x + q * d, x + (size_t)j * d, d);
+				c++;
+			}
+			qsort(nb, c, sizeof *nb, cmp_nbr);
+			for (size_t t = 0; t < c && t < k && nb[t].sim >= threshold; t++) {
+				uint64_t a = ids ? ids[q] : q, b = ids ? ids[nb[t].j] : nb[t].j;
+				if (a > b) {
+					uint64_t tmp = a;
+					a = b;
+					b = tmp;
+				}
+				if ((rc = nd_keyvec_push(keys, a << 32 | b)))
+					goto out;
+			}
+		}
+	}
+out:
+	free(dist);
+	free(lab);
+	free(nb);
 	faiss_Index_free((FaissIndex *)ix);
 	return rc;
 }

@@ -82,14 +82,22 @@ typedef struct {
 	double threshold;        /* cosine a pair needs; default 0.99 (docs/embed.md) */
 	nd_index_kind index;     /* default ND_INDEX_AUTO */
 	size_t exact_max;        /* AUTO: exact search up to this many vectors; default 20000 */
-	unsigned probe;          /* k-means blocking: blocks per vector; default 3 */
+	unsigned probe;          /* k-means blocking: blocks per vector; default 2 (k-NN
+	                          * recall 0.9995 against exact k-NN, docs/embed.md; range
+	                          * search, knn 0, needs 3) */
 	unsigned centroids;      /* k-means blocking: 0 = sqrt(2 n) (balances assignment
 	                          * and in-block cost) */
+	unsigned knn;            /* pairs per vector: each vector pairs with at most its knn
+	                          * nearest others above the threshold (a pair is kept when
+	                          * either side has the other among them);
+	                          * 0 = every pair above the threshold (range search).
+	                          * Default 8: on the labelled sets, 4..16 and all pairs
+	                          * decide the same (docs/embed.md) */
 } nd_embed_opts;
 
 #define ND_EMBED_OPTS_INIT                                                                    \
 	{ ND_EMBED_OPTS_VERSION, ND_EMBED_BUILTIN, 0, 256, 1, 1, 3, 20, 20000, 2, NULL, NULL,     \
-	  NULL, NULL, 64, 4, 60000, 6, 500, NULL, 0.99, ND_INDEX_AUTO, 20000, 3, 0 }
+	  NULL, NULL, 64, 4, 60000, 6, 500, NULL, 0.99, ND_INDEX_AUTO, 20000, 2, 0, 8 }
 
 typedef struct {
 	size_t texts;            /* texts asked for */
