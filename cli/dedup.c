@@ -48,9 +48,13 @@ static void usage(FILE *out)
 "Reading:\n"
 ND_CLI_READING_HELP
 "\n"
-"Semantic second pass (docs/embed.md; off by default, see there why):\n"
-"      --semantic          also compare records as vectors (built-in embedder by default)\n"
+"Semantic second pass (docs/embed.md): on by default, after the lexical pass; the pairs\n"
+"it alone finds pass stricter guards (an image on one side only, reworded content words)\n"
+"      --no-semantic       lexical pass only\n"
+"      --semantic          (the default; accepted for older scripts)\n"
 "      --semantic-threshold C  cosine a semantic pair needs (default 0.99)\n"
+"      --semantic-knn K    pairs per record: its K nearest above the cosine (default 8;\n"
+"                          0 = all pairs above it)\n"
 "      --vectors FILE      vectors from elsewhere (.npy or .fvecs, one row per record)\n"
 "      --embed-url URL     an OpenAI-compatible endpoint, e.g. http://localhost:8000/v1\n"
 "      --embed-model NAME  the model to ask for\n"
@@ -81,7 +85,7 @@ enum {
 	OPT_REPORT = 256, OPT_MAX_LISTED, OPT_REMOVED, OPT_DRY_RUN, OPT_TIMINGS, OPT_METHOD, OPT_NGRAM, OPT_NUM_PERM,
 	OPT_BANDS, OPT_ROWS, OPT_SIMHASH_BITS, OPT_SEED, OPT_THREADS, OPT_NO_GUARD, OPT_KEEP,
 	OPT_ON_CONFLICT, /* the semantic pass (docs/embed.md) */
-	OPT_SEMANTIC, OPT_SEM_THRESHOLD, OPT_VECTORS, OPT_EMBED_URL, OPT_EMBED_MODEL, OPT_API_KEY_ENV,
+	OPT_SEMANTIC, OPT_NO_SEMANTIC, OPT_SEM_THRESHOLD, OPT_VECTORS, OPT_EMBED_URL, OPT_EMBED_MODEL, OPT_API_KEY_ENV,
 	OPT_EMBED_CACHE, OPT_SEM_KNN,
 	/* --split (docs/split.md) */
 	OPT_SPLIT, OPT_OUT_DIR, OPT_FORCE, OPT_EMIT, OPT_TEMPLATE, OPT_GROUP_VARIANTS, OPT_NO_GROUP_VARIANTS,
@@ -110,6 +114,7 @@ static const struct option long_opts[] = {
 	{"on-conflict", required_argument, NULL, OPT_ON_CONFLICT},
 	/* the semantic pass */
 	{"semantic", no_argument, NULL, OPT_SEMANTIC},
+	{"no-semantic", no_argument, NULL, OPT_NO_SEMANTIC},
 	{"semantic-threshold", required_argument, NULL, OPT_SEM_THRESHOLD},
 	{"vectors", required_argument, NULL, OPT_VECTORS},
 	{"embed-url", required_argument, NULL, OPT_EMBED_URL},
@@ -175,7 +180,9 @@ int main(int argc, char **argv)
 	nd_result *res = NULL;
 	/* the semantic pass */
 	nd_embed_opts eopts = ND_EMBED_OPTS_INIT;
-	int semantic = 0;
+	/* 1 by default, 0 with --no-semantic; 2 when an option needs the pass (--vectors,
+	 * --embed-url, --semantic-threshold …), which --no-semantic contradicts */
+	int semantic = 1, no_semantic = 0;
 	nd_extra_pair *sem_pairs = NULL;
 	size_t n_sem = 0;
 	/* --split */
@@ -292,21 +299,22 @@ int main(int argc, char **argv)
 			sopts.seed = u;
 			split_seed_given = 1;
 			break;
-		case OPT_SEMANTIC: semantic = 1; break;
+		case OPT_SEMANTIC: break; /* the default */
+		case OPT_NO_SEMANTIC: no_semantic = 1; break;
 		case OPT_SEM_THRESHOLD:
 			if (nd_cli_parse_double("--semantic-threshold", optarg, -1.0, 1.0, &eopts.threshold))
 				return EXIT_USAGE;
-			semantic = 1;
+			semantic = 2;
 			break;
 		case OPT_VECTORS:
 			eopts.kind = ND_EMBED_VECTORS;
 			eopts.vectors_path = optarg;
-			semantic = 1;
+			semantic = 2;
 			break;
 		case OPT_EMBED_URL:
 			eopts.kind = ND_EMBED_HTTP;
 			eopts.url = optarg;
-			semantic = 1;
+			semantic = 2;
 			break;
 		case OPT_EMBED_MODEL: eopts.model = optarg; break;
 		case OPT_API_KEY_ENV: eopts.api_key_env = optarg; break;
@@ -333,6 +341,11 @@ int main(int argc, char **argv)
 	}
 	if (nd_cli_single_input(argc, argv, optind, &input))
 		return EXIT_USAGE;
+	if (no_semantic && semantic == 2)
+		return nd_cli_usage_error("--no-semantic turns off the semantic pass that --vectors, --embed-url "
+					  "and --semantic-threshold configure");
+	if (no_semantic)
+		semantic = 0;
 	if ((dopts.lex.bands == 0) != (dopts.lex.rows == 0))
 		return nd_cli_usage_error("--bands and --rows go together");
 	if (dopts.lex.bands && (unsigned long long)dopts.lex.bands * dopts.lex.rows > dopts.lex.num_perm)
@@ -455,9 +468,11 @@ int main(int argc, char **argv)
 	written(report);
 	nd_cli_progress(NULL);
 	const nd_dedup_stats *s = nd_result_stats(res);
-	if (semantic)
-		nd_cli_note("semantic pairs: %zu, of which %zu the lexical pass did not find", s->pairs_semantic,
-			    s->pairs_semantic_only);
+	if (semantic) {
+		size_t both = s->pairs_semantic - s->pairs_semantic_only;
+		nd_cli_note("pairs: %zu lexical pass only, %zu both passes, %zu semantic pass only",
+			    s->pairs_exact + s->pairs_lexical - both, both, s->pairs_semantic_only);
+	}
 	nd_cli_note("%zu records in, %zu kept, %zu removed in %zu clusters (exact pairs %zu, lexical %zu); "
 		    "%zu answer conflicts; %zu variants kept apart (number %zu, negation %zu, options %zu, "
 		    "image %zu, swap %zu); %.2f s",
