@@ -238,6 +238,27 @@ static int block_search(void *p, size_t b, size_t e, unsigned w)
 	return rc;
 }
 
+/* vectors per assignment slice: enough for BLAS to run at full speed */
+#define ASSIGN_SLICE 8192
+typedef struct {
+	const float *cent;
+	size_t k;
+	const float *x;
+	size_t d;
+	unsigned probe;
+	int64_t *lab;
+} assign_ctx;
+
+static int assign_slices(void *p, size_t b, size_t e, unsigned w)
+{
+	(void)w; /* any worker does the same */
+	assign_ctx *ac = p;
+	unsigned omp = nd_faiss_threads(1);
+	int rc = nd_faiss_assign(ac->lab + b * ac->probe, ac->cent, ac->k, ac->x + b * ac->d, e - b, ac->d, ac->probe);
+	nd_faiss_threads(omp);
+	return rc;
+}
+
 static int kmeans_blocks(nd_keyvec *keys, const float *x, size_t n, size_t d, const nd_embed_opts *o,
 			 nd_embed_stats *stats)
 {
@@ -266,9 +287,24 @@ static int kmeans_blocks(nd_keyvec *keys, const float *x, size_t n, size_t d, co
 		goto out;
 	}
 	double t0 = nd_now();
-	if ((rc = nd_faiss_kmeans(cent, x, n, d, k, KM_ITER, KM_POINTS, (int)(o->seed & 0x7FFFFFFF))) ||
-	    (rc = nd_faiss_assign(lab, cent, k, x, n, d, probe)))
-		goto out;
+	{
+		/* k-means: BLAS threads for its products, no OpenMP team spinning beside them */
+		unsigned omp = nd_faiss_threads(1);
+		rc = nd_faiss_kmeans(cent, x, n, d, k, KM_ITER, KM_POINTS, (int)(o->seed & 0x7FFFFFFF));
+		nd_faiss_threads(omp);
+		if (rc)
+			goto out;
+	}
+	{
+		/* assignment in slices on the workers, one BLAS/OpenMP thread each */
+		assign_ctx ac = {cent, k, x, d, probe, lab};
+		int blas = openblas_get_num_threads();
+		openblas_set_num_threads(1);
+		rc = nd_parallel_for(n, ASSIGN_SLICE, workers, assign_slices, &ac);
+		openblas_set_num_threads(blas);
+		if (rc)
+			goto out;
+	}
 	/* blocks: members in index order (counting sort by centroid) */
 	for (size_t i = 0; i < n * probe; i++) {
 		if (lab[i] < 0 || (size_t)lab[i] >= k) {
@@ -315,11 +351,9 @@ static int kmeans_blocks(nd_keyvec *keys, const float *x, size_t n, size_t d, co
 	bc.max_block = max_block;
 	{
 		int blas = openblas_get_num_threads();
-		if (workers > 1)
-			openblas_set_num_threads(1);
+		openblas_set_num_threads(1);
 		rc = nd_parallel_for(k, 1, workers, block_search, &bc);
-		if (workers > 1)
-			openblas_set_num_threads(blas);
+		openblas_set_num_threads(blas);
 	}
 	if (rc)
 		goto out;
