@@ -178,6 +178,8 @@ int main(int argc, char **argv)
 		o.probe = (unsigned)atoi(getenv("ND_PROBE"));
 	if (getenv("ND_KNN"))
 		o.knn = (unsigned)atoi(getenv("ND_KNN"));
+	if (getenv("ND_CENTROIDS"))
+		o.centroids = (unsigned)atoi(getenv("ND_CENTROIDS"));
 	if (!strcmp(mode, "pass") || !strcmp(mode, "embed")) {
 		threads = argc > 3 ? (unsigned)atoi(argv[3]) : 0;
 		o.threads = threads;
