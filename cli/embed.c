@@ -22,6 +22,8 @@ static void usage(FILE *out)
 "                          {\"a\": i, \"b\": j, \"cosine\": x}, sorted by (a, b)\n"
 "      --threshold T       cosine for --pairs, 0 < T <= 1 (default 0.99)\n"
 "      --index M           search for --pairs: auto (default), exact, kmeans\n"
+"      --knn K             --pairs: each record's K nearest above T only (dedup's\n"
+"                          second pass uses 8); default 0: every pair above T\n"
 "  -q, --quiet             no notes or summary on stderr\n"
 "\n"
 "Embedder (one of):\n"
@@ -58,13 +60,15 @@ ND_CLI_READING_HELP
 
 enum {
 	OPT_PAIRS = 256, OPT_THRESHOLD, OPT_INDEX, OPT_BUILTIN, OPT_DIM, OPT_SEED, OPT_VECTORS, OPT_URL, OPT_MODEL,
-	OPT_KEY_ENV, OPT_CONCURRENCY, OPT_BATCH, OPT_TIMEOUT, OPT_RETRIES, OPT_CACHE, OPT_NO_CACHE, OPT_THREADS
+	OPT_KEY_ENV, OPT_CONCURRENCY, OPT_BATCH, OPT_TIMEOUT, OPT_RETRIES, OPT_CACHE, OPT_NO_CACHE, OPT_THREADS,
+	OPT_KNN
 };
 
 static const struct option long_opts[] = {
 	{"output", required_argument, NULL, 'o'},
 	{"pairs", required_argument, NULL, OPT_PAIRS},
 	{"threshold", required_argument, NULL, OPT_THRESHOLD},
+	{"knn", required_argument, NULL, OPT_KNN},
 	{"index", required_argument, NULL, OPT_INDEX},
 	{"quiet", no_argument, NULL, 'q'},
 	{"builtin", no_argument, NULL, OPT_BUILTIN},
@@ -118,6 +122,10 @@ int main(int argc, char **argv)
 	nd_cli_prog = "embed";
 	memset(&st, 0, sizeof st);
 	eo.dim = 0; /* set below: 256 for the built-in embedder unless --dim */
+	/* --pairs lists every pair above the threshold (range search needs 3 probes for
+	 * recall >= 0.98, docs/embed.md); --knn K caps them as dedup does */
+	eo.knn = 0;
+	eo.probe = 3;
 	while ((c = getopt_long(argc, argv, "o:qhV", long_opts, NULL)) != -1) {
 		switch (c) {
 		case 'o': output = optarg; break;
@@ -125,6 +133,12 @@ int main(int argc, char **argv)
 		case OPT_THRESHOLD:
 			if (nd_cli_parse_double("--threshold", optarg, 1e-9, 1.0, &eo.threshold))
 				return EXIT_USAGE;
+			break;
+		case OPT_KNN:
+			if (nd_cli_parse_uint("--knn", optarg, 0, 4096, &u))
+				return EXIT_USAGE;
+			eo.knn = (unsigned)u;
+			eo.probe = u ? 2 : 3;
 			break;
 		case OPT_INDEX:
 			if (!strcmp(optarg, "auto")) eo.index = ND_INDEX_AUTO;
