@@ -1432,11 +1432,132 @@ static const struct {
 } EN_NEG[] = {{"not", 3}, {"no", 2}, {"never", 5}, {"none", 4}, {"nor", 3}, {"neither", 7},
 	      {"nobody", 6}, {"nothing", 7}, {"cannot", 6}, {"without", 7}};
 
-/* An ASCII word at s[i]: letters with inner apostrophes (don't, can’t). */
-static size_t english_at(const UChar *s, size_t n, size_t i, unsigned *neg)
+/* English number words: what a copy writes as digits ("three tips" / "3 tips")
+ * and what tells two questions apart ("a five year old" / "a ten year old"). */
+static const struct {
+	char w[10];
+	unsigned char len;
+	unsigned v;
+} EN_NUM[] = {{"zero", 4, 0}, {"one", 3, 1}, {"two", 3, 2}, {"three", 5, 3}, {"four", 4, 4},
+	      {"five", 4, 5}, {"six", 3, 6}, {"seven", 5, 7}, {"eight", 5, 8}, {"nine", 4, 9},
+	      {"ten", 3, 10}, {"eleven", 6, 11}, {"twelve", 6, 12}, {"thirteen", 8, 13},
+	      {"fourteen", 8, 14}, {"fifteen", 7, 15}, {"sixteen", 7, 16}, {"seventeen", 9, 17},
+	      {"eighteen", 8, 18}, {"nineteen", 8, 19}, {"twenty", 6, 20}, {"thirty", 6, 30},
+	      {"forty", 5, 40}, {"fifty", 5, 50}, {"sixty", 5, 60}, {"seventy", 7, 70},
+	      {"eighty", 6, 80}, {"ninety", 6, 90}},
+  EN_MUL[] = {{"hundred", 7, 100}, {"thousand", 8, 1000}, {"million", 7, 1000000},
+	      {"billion", 7, 1000000000}};
+
+/* The letters of the ASCII word at s[i] (lower-cased into w, at most cap), and its
+ * end; *m > cap when it is longer. */
+static size_t letters_at(const UChar *s, size_t n, size_t i, char *w, size_t cap, size_t *m)
 {
-	char w[16];
+	*m = 0;
+	for (; i < n; i++) {
+		if ((s[i] == '\'' || s[i] == 0x2019) && i + 1 < n && is_alpha(s[i + 1]) && *m)
+			continue; /* dropped inside a word: z'ero is written zero */
+		if (!is_alpha(s[i]))
+			break;
+		if ((*m)++ < cap)
+			w[*m - 1] = (char)(s[i] | 0x20);
+	}
+	return i;
+}
+
+static int en_lookup(const char *w, size_t m, int mul, unsigned *v)
+{
+	size_t k, nk = mul ? sizeof EN_MUL / sizeof *EN_MUL : sizeof EN_NUM / sizeof *EN_NUM;
+	for (k = 0; k < nk; k++) {
+		const char *x = mul ? EN_MUL[k].w : EN_NUM[k].w;
+		size_t xl = mul ? EN_MUL[k].len : EN_NUM[k].len;
+		if (xl == m && !memcmp(x, w, m)) {
+			*v = mul ? EN_MUL[k].v : EN_NUM[k].v;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* What may not touch an English number word, as the output will have it: a
+ * letter or digit (but the n of a "\\n" escape, which becomes a space), or a CJK
+ * character that reads as part of a number (五, 万, 分之, 点). A number word that
+ * touches one is left as a word, so whether it reads as a number never changes
+ * when its neighbours are written anew (five分之一 is not 1/5; seven一 is not 71). */
+static int blocks_before(const UChar *s, size_t n, size_t k)
+{
+	UChar c = s[k];
+	if (is_alnum(c))
+		return !(k >= 1 && is_escape_at(s, n, k - 1));
+	if (c == '%' || c == 0xFF05 || c == 0x2030) /* what 百分之一 before it becomes */
+		return 1;
+	return c >= 0x80 && (g.cls[c] & (CF_NUM | CF_JOIN_L | CF_JOIN_R));
+}
+
+/* 1 when all that comes before s[i] is one option letter (and separators): "A
+ * five" written "a 5" would read as the label "A" and a text "5" */
+static int after_lone_label(const UChar *s, size_t n, size_t i)
+{
+	size_t k, content = 0;
+	UChar first = 0;
+	for (k = 0; k < i && content < 2; k++) {
+		int cl = g.cls[s[k]] & CL_MASK;
+		if (k > 0 && is_escape_at(s, n, k - 1))
+			continue; /* the n of "\n": a space in the output */
+		if (cl == CL_WORD || cl == CL_CJK || (g.cls[s[k]] & CF_NUM)) {
+			if (!content++)
+				first = s[k];
+		}
+	}
+	return content == 1 && is_option_letter(first);
+}
+
+static int blocks_after(UChar c)
+{
+	return (unsigned)(c - '0') < 10u || (c >= 0x80 && (g.cls[c] & (CF_NUM | CF_JOIN_L | CF_JOIN_R)));
+}
+
+/* A number spelled in English words at s[i], the whole word w[0..m) ending at j:
+ * "five", "twenty-five", "twenty five", "three hundred", "two hundred thousand".
+ * Each word must stand free (see blocks_before/after); a word that could extend
+ * the number but does not stand free is not taken. @return its end, or 0 when it
+ * is not one; *value gets it. */
+static size_t en_number_at(const UChar *s, size_t n, size_t i, const char *w, size_t m, size_t j,
+			   uint64_t *value)
+{
+	char x[10];
+	size_t xm, e;
+	unsigned v, u;
+	if ((i > 0 && blocks_before(s, n, i - 1)) || (j < n && blocks_after(s[j])) || !en_lookup(w, m, 0, &v) ||
+	    after_lone_label(s, n, i))
+		return 0;
+	uint64_t val = v;
+	/* twenty-five, twenty five */
+	if (v >= 20 && j + 1 < n && (s[j] == '-' || s[j] == ' ') && is_alpha(s[j + 1])) {
+		e = letters_at(s, n, j + 1, x, sizeof x, &xm);
+		if (xm <= sizeof x && en_lookup(x, xm, 0, &u) && u >= 1 && u <= 9 && !(e < n && blocks_after(s[e]))) {
+			val += u;
+			j = e;
+		}
+	}
+	/* three hundred, two hundred thousand */
+	while (j + 1 < n && s[j] == ' ' && is_alpha(s[j + 1]) && val < 1000000000000ull) {
+		e = letters_at(s, n, j + 1, x, sizeof x, &xm);
+		if (xm > sizeof x || !en_lookup(x, xm, 1, &u) || (e < n && blocks_after(s[e])))
+			break;
+		val *= u;
+		j = e;
+	}
+	*value = val;
+	return j;
+}
+
+/* An ASCII word at s[i]: letters with inner apostrophes (don't, can’t). */
+static size_t english_at(span_list *L, const UChar *s, size_t n, size_t i, unsigned *neg, int *rc)
+{
+	char w[16] = {0};
 	size_t j = i, m = 0, k;
+	if (i > 0 && is_escape_at(s, n, i - 1))
+		return i + 1; /* the n of "\n", a space in the output: the word starts after it */
 	while (j < n) {
 		UChar c = s[j];
 		if (is_alpha(c)) {
@@ -1455,6 +1576,28 @@ static size_t english_at(const UChar *s, size_t n, size_t i, unsigned *neg)
 	}
 	if (m > sizeof w)
 		return j;
+	{ /* a number word (its letters: the output drops inner apostrophes), with
+	   * its % or ‰ as a number of digits takes them */
+		uint64_t v;
+		char lw[16];
+		size_t lm, k2 = 0;
+		for (k = 0; k < m; k++)
+			if (w[k] != '\'')
+				lw[k2++] = w[k];
+		lm = k2;
+		size_t e = en_number_at(s, n, i, lw, lm, j, &v);
+		if (e) {
+			ndec d;
+			const char *suffix = NULL;
+			dec_from_u64(&d, v);
+			if (e < n && (s[e] == '%' || s[e] == 0xFF05))
+				suffix = "%", e++;
+			else if (e < n && s[e] == 0x2030)
+				suffix = "\xe2\x80\xb0", e++;
+			*rc = num_add(L, &d, suffix, NULL, i, e);
+			return e;
+		}
+	}
 	if (m >= 3 && w[m - 1] == 't' && w[m - 2] == '\'' && w[m - 3] == 'n') { /* n't */
 		(*neg)++;
 		return j;
@@ -1479,8 +1622,6 @@ static size_t negation_at(const UChar *s, size_t n, size_t i, unsigned *neg)
 {
 	size_t k, m;
 	UChar next = i + 1 < n ? s[i + 1] : 0;
-	if (s[i] < 0x80)
-		return english_at(s, n, i, neg);
 	for (k = 0; k < sizeof NEG_WORDS / sizeof NEG_WORDS[0]; k++) {
 		const UChar *w = NEG_WORDS[k].w;
 		if (w[0] != s[i] || (w[1] && w[1] != next) || !(m = match_at(s, n, i, w)))
@@ -1496,13 +1637,13 @@ static size_t negation_at(const UChar *s, size_t n, size_t i, unsigned *neg)
 static ND_ALWAYS_INLINE int scan_text(span_list *L, const UChar *s, size_t n, unsigned *neg)
 {
 	size_t i = 0, next;
-	uint8_t want = neg ? CF_NUM | CF_NEG : CF_NUM;
-	int rc;
+	unsigned ignored = 0;
+	int rc = 0;
 	L->text.len = 0;
 	L->n = 0;
 	while (i < n) {
 		uint8_t fl = g.cls[s[i]];
-		if (ND_LIKELY(!(fl & want))) {
+		if (ND_LIKELY(!(fl & (CF_NUM | CF_NEG)))) {
 			i++;
 			continue;
 		}
@@ -1510,8 +1651,14 @@ static ND_ALWAYS_INLINE int scan_text(span_list *L, const UChar *s, size_t n, un
 			if ((rc = number_at(L, s, n, i, &next)))
 				return rc;
 			i = next;
-		} else {
+		} else if (s[i] < 0x80) { /* an English word: numbers always, negations if asked */
+			i = english_at(L, s, n, i, neg ? neg : &ignored, &rc);
+			if (rc)
+				return rc;
+		} else if (neg) {
 			i = negation_at(s, n, i, neg);
+		} else {
+			i++;
 		}
 	}
 	return 0;

@@ -1007,6 +1007,31 @@ TEST(normalize_fold_matches_icu)
 	nd_normalizer_free(z);
 }
 
+/* English number words are numbers: written as digits, recorded as features;
+ * only whole words, and none that touches a digit or a CJK numeral. */
+TEST(normalize_english_number_words)
+{
+	nd_normalizer *z = mk_canon();
+	NORM_IS(z, "Give three tips for staying healthy.", "give 3 tips for staying healthy");
+	NORM_IS(z, "twenty-five apples", "25 apples");
+	NORM_IS(z, "Twenty Five%", "25%");
+	NORM_IS(z, "two hundred thousand people", "200000 people");
+	NORM_IS(z, "one, two, three", "1 2 3");
+	NORM_IS(z, "A five year old", "a five year old"); /* "a 5 …" would read as option label A */
+	NORM_IS(z, "someone often fivefold", "someone often fivefold");
+	NORM_IS(z, "five5 5five", "five5 5five");
+	NORM_IS(z, "five分之一", "five分之一");
+	NORM_IS(z, "don't one's", "dont ones");
+	NORM_IS(z, "s'ixty z'ero", "60 0"); /* written without the apostrophe, read as that */
+	NORM_IS(z, "x\\nseven", "x 7");    /* the n of an escape is a space, not a letter */
+	FEAT_IS(z, "explain to a five year old", "5", 0);
+	FEAT_IS(z, "explain to a ten year old", "10", 0);
+	FEAT_IS(z, "no one knows", "1", 1);
+	FEAT_IS(z, "Give 3 tips", "3", 0);
+	FEAT_IS(z, "Give three tips", "3", 0);
+	nd_normalizer_free(z);
+}
+
 /* ---------------------------------------------------------------- properties */
 
 static const char *const FRAGMENTS[] = {
@@ -1021,6 +1046,9 @@ static const char *const FRAGMENTS[] = {
 	"&nbsp;", "&amp;", "&lt;", "&gt;", "&#x4e00;", "&#19968;", "&lt;b&gt;", "&quot;",
 	"ｶﾀｶﾅ", "㎞", "℃", "😀", "駕駛", "한국어", "ひらがな",
 	"第", "题", "单选", "判断题", "十二", "一", "三", "万", "点", "百分之", "不", "e", "g",
+	/* English number words, alone and in the shapes they combine in */
+	"five", "Twenty", "twenty-", "one", "hundred", " hundred", "thousand", "nine", "ten", "A ",
+	"seventy-seven", "zero", "billion", "分之", "one's", "'", "-",
 };
 
 static size_t random_text(uint64_t *s, char *buf, size_t cap)
