@@ -25,11 +25,11 @@ big=$(for n in $sizes; do echo "$n"; done | sort -n | tail -1)
 for t in 1 2; do "$build/bench-read" "$data/corpus-$big.jsonl" "$t"; done
 echo
 
-echo "== first pass, whole command: dedup --dry-run --timings (read to written report)"
+echo "== first pass, whole command: dedup --no-semantic --dry-run --timings (read to written report)"
 printf '%-9s %8s %9s %12s %9s  %s\n' records MB wall_s records/s peak_MB "stages (s)"
 for n in $sizes; do
   f=$data/corpus-$n.jsonl
-  /usr/bin/time -f '%e %M' -o "$data/time-$n" "$build/dedup" -q --timings --dry-run \
+  /usr/bin/time -f '%e %M' -o "$data/time-$n" "$build/dedup" -q --no-semantic --timings --dry-run \
       --report "$data/report-$n.json" "$f"
   read -r wall kb < "$data/time-$n"
   python3 - "$n" "$f" "$wall" "$kb" "$data/report-$n.json" <<'PY'
