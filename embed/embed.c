@@ -1,5 +1,6 @@
 /* The embedder interface, the search driver and the second pass (nd_semantic_pairs). */
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cblas.h>
@@ -239,6 +240,30 @@ static int block_search(void *p, size_t b, size_t e, unsigned w)
 	return rc;
 }
 
+/* OpenBLAS's thread count is process-wide: while any search runs its own workers with
+ * one BLAS thread each, it stays at 1; the last one out restores it (searches on
+ * several threads at once share the setting; the results do not depend on it) */
+static pthread_mutex_t blas_lock = PTHREAD_MUTEX_INITIALIZER;
+static int blas_users, blas_saved;
+
+static void blas_single_begin(void)
+{
+	pthread_mutex_lock(&blas_lock);
+	if (blas_users++ == 0) {
+		blas_saved = openblas_get_num_threads();
+		openblas_set_num_threads(1);
+	}
+	pthread_mutex_unlock(&blas_lock);
+}
+
+static void blas_single_end(void)
+{
+	pthread_mutex_lock(&blas_lock);
+	if (--blas_users == 0)
+		openblas_set_num_threads(blas_saved);
+	pthread_mutex_unlock(&blas_lock);
+}
+
 /* vectors per assignment slice: enough for BLAS to run at full speed */
 #define ASSIGN_SLICE 8192
 typedef struct {
@@ -299,10 +324,9 @@ static int kmeans_blocks(nd_keyvec *keys, const float *x, size_t n, size_t d, co
 	{
 		/* assignment in slices on the workers, one BLAS/OpenMP thread each */
 		assign_ctx ac = {cent, k, x, d, probe, lab};
-		int blas = openblas_get_num_threads();
-		openblas_set_num_threads(1);
+		blas_single_begin();
 		rc = nd_parallel_for(n, ASSIGN_SLICE, workers, assign_slices, &ac);
-		openblas_set_num_threads(blas);
+		blas_single_end();
 		if (rc)
 			goto out;
 	}
@@ -351,10 +375,9 @@ static int kmeans_blocks(nd_keyvec *keys, const float *x, size_t n, size_t d, co
 	bc.members = members;
 	bc.max_block = max_block;
 	{
-		int blas = openblas_get_num_threads();
-		openblas_set_num_threads(1);
+		blas_single_begin();
 		rc = nd_parallel_for(k, 1, workers, block_search, &bc);
-		openblas_set_num_threads(blas);
+		blas_single_end();
 	}
 	if (rc)
 		goto out;

@@ -12,14 +12,16 @@
  * Every vector handed out is L2-normalised, so inner product = cosine.
  *
  * Pairs with cosine >= threshold are then found with FAISS (embed/faiss_index.c, the only
- * code that includes FAISS): exact IndexFlatIP range search for small sets, k-means
- * blocking (each vector in the blocks of its nearest `probe` centroids, exact search
- * inside each block) above `exact_max` vectors. The cosine of every pair is recomputed in
+ * code that includes FAISS): each vector's `knn` nearest (or, knn 0, every pair), by exact
+ * IndexFlatIP search for small sets, k-means blocking (each vector in the blocks of its
+ * nearest `probe` centroids, exact search inside each block) above `exact_max` vectors. The cosine of every pair is recomputed in
  * double precision in a fixed order and the pairs are sorted, so the output is the same
  * for any thread count.
  *
  * Thread safety: every function here may run on several threads at once on different
- * arguments. They never print, exit or abort.
+ * arguments. They never print, exit or abort. The k-means search sets OpenBLAS's
+ * process-wide thread count to 1 while it runs (its own workers each run one BLAS thread)
+ * and restores it afterwards; other BLAS work in the process meanwhile runs on one thread.
  */
 #ifndef ND_EMBED_H
 #define ND_EMBED_H
