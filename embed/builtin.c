@@ -39,6 +39,7 @@ extern void dgeqrf_(const int *m, const int *n, double *a, const int *lda, doubl
 		    const int *lwork, int *info);
 extern void dorgqr_(const int *m, const int *n, const int *k, double *a, const int *lda, const double *tau,
 		    double *work, const int *lwork, int *info);
+extern void dpotrf_(const char *uplo, const int *n, double *a, const int *lda, int *info);
 extern void dsyevd_(const char *jobz, const char *uplo, const int *n, double *a, const int *lda, double *w,
 		    double *work, const int *lwork, int *iwork, const int *liwork, int *info);
 
@@ -283,18 +284,19 @@ static int spmm_cols(void *p, size_t b, size_t e, unsigned w)
 	return 0;
 }
 
-/* Replaces the m x l row-major @a by an orthonormal basis of its column space. */
-static int orthonormalise(float *a, size_t m, size_t l)
+/* Replaces the m x l row-major @a by an orthonormal basis of its column space:
+ * Cholesky QR twice (G = AᵀA, A ← A R⁻¹; the second pass repairs the first's rounding),
+ * all level-3 BLAS, about 3x faster here than Householder QR, whose unblocked panels
+ * dominated the fit of a few thousand texts; Householder (dgeqrf/dorgqr) when a
+ * Cholesky factorisation fails or R's diagonal spans more than 1e5 (A nearly
+ * rank-deficient: many copies of one text). The column space, hence the
+ * SVD, is the same either way. */
+static int householder(double *cm, size_t m, size_t l)
 {
 	int M = (int)m, L = (int)l, info = 0, lwork = -1, rc = 0;
-	double *cm = malloc(m * l * sizeof *cm), *tau = malloc(l * sizeof *tau), q, *work = NULL;
-	if (!cm || !tau) {
-		rc = nd_seterr(ND_ENOMEM, "built-in embedder: out of memory");
-		goto out;
-	}
-	for (size_t i = 0; i < m; i++)
-		for (size_t j = 0; j < l; j++)
-			cm[j * m + i] = a[i * l + j];
+	double *tau = malloc(l * sizeof *tau), q, *work = NULL;
+	if (!tau)
+		return nd_seterr(ND_ENOMEM, "built-in embedder: out of memory");
 	dgeqrf_(&M, &L, cm, &M, tau, &q, &lwork, &info);
 	lwork = (int)q > L ? (int)q : L;
 	work = malloc((size_t)lwork * sizeof *work);
@@ -305,17 +307,60 @@ static int orthonormalise(float *a, size_t m, size_t l)
 	dgeqrf_(&M, &L, cm, &M, tau, work, &lwork, &info);
 	if (info == 0)
 		dorgqr_(&M, &L, &L, cm, &M, tau, work, &lwork, &info);
-	if (info != 0) {
+	if (info != 0)
 		rc = nd_seterr(ND_EBACKEND, "built-in embedder: LAPACK QR failed (info %d)", info);
-		goto out;
-	}
-	for (size_t i = 0; i < m; i++)
-		for (size_t j = 0; j < l; j++)
-			a[i * l + j] = (float)cm[j * m + i];
 out:
-	free(cm);
 	free(tau);
 	free(work);
+	return rc;
+}
+
+static int orthonormalise(float *a, size_t m, size_t l)
+{
+	int L = (int)l, info = 0, rc = 0;
+	double *rm = malloc(m * l * sizeof *rm), *g = malloc(l * l * sizeof *g);
+	if (!rm || !g) {
+		rc = nd_seterr(ND_ENOMEM, "built-in embedder: out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < m * l; i++)
+		rm[i] = a[i];
+	for (int pass = 0; pass < 2 && info == 0; pass++) {
+		/* row-major G = AᵀA (upper) is column-major lower: dpotrf "L" gives L with
+		 * G = L Lᵀ, which row-major reads as the upper R = Lᵀ, G = RᵀR */
+		cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, L, (int)m, 1.0, rm, L, 0.0, g, L);
+		dpotrf_("L", &L, g, &L, &info);
+		if (info == 0 && pass == 0) {
+			/* R's diagonal spans cond(A): beyond 1e5 a Cholesky QR loses the basis */
+			double lo = fabs(g[0]), hi = lo;
+			for (size_t j = 1; j < l; j++) {
+				double v = fabs(g[j * l + j]);
+				lo = v < lo ? v : lo;
+				hi = v > hi ? v : hi;
+			}
+			if (!(lo > 1e-5 * hi))
+				info = -1;
+		}
+		if (info == 0)
+			cblas_dtrsm(CblasRowMajor, CblasRight, CblasUpper, CblasNoTrans, CblasNonUnit, (int)m, L, 1.0,
+				    g, L, rm, L);
+	}
+	if (info != 0) { /* nearly rank-deficient: Householder, column-major */
+		for (size_t i = 0; i < m; i++)
+			for (size_t j = 0; j < l; j++)
+				rm[j * m + i] = a[i * l + j];
+		if ((rc = householder(rm, m, l)))
+			goto out;
+		for (size_t i = 0; i < m; i++)
+			for (size_t j = 0; j < l; j++)
+				a[i * l + j] = (float)rm[j * m + i];
+		goto out;
+	}
+	for (size_t i = 0; i < m * l; i++)
+		a[i] = (float)rm[i];
+out:
+	free(rm);
+	free(g);
 	return rc;
 }
 

@@ -83,6 +83,31 @@ out:
 	free(x4);
 }
 
+/* 40 copies each of three texts: the fit's sample matrix has rank 3 < the 24 columns of
+ * the range finder, so its Cholesky QR gives way to Householder (embed/builtin.c);
+ * the vectors are still unit length, copies equal, different texts apart */
+TEST(embed_builtin_rank_deficient_sample)
+{
+	const char *base[3] = {"夜间会车应当关闭远光灯", "驾驶机动车应当随身携带驾驶证", "在高速公路上不得倒车"};
+	const char *tx[120];
+	for (int i = 0; i < 120; i++)
+		tx[i] = base[i % 3];
+	nd_embed_opts o = ND_EMBED_OPTS_INIT;
+	o.dim = 8;
+	float *x = NULL;
+	size_t d = 0;
+	CHECK_OK(nd_embed_texts(&x, &d, tx, NULL, 120, &o, NULL));
+	if (!x)
+		return;
+	CHECK_EQ_INT(d, 8);
+	for (int i = 0; i < 120; i++) {
+		CHECK_MSG(fabs(dot(x + i * d, x + i * d, d) - 1) < 1e-4, "row %d not unit length", i);
+		CHECK_MSG(fabs(dot(x + i * d, x + (i % 3) * d, d) - 1) < 1e-5, "copy %d differs", i);
+	}
+	CHECK(dot(x, x + d, d) < 0.9 && dot(x, x + 2 * d, d) < 0.9 && dot(x + d, x + 2 * d, d) < 0.9);
+	free(x);
+}
+
 TEST(embed_builtin_bad_options)
 {
 	nd_embed_opts o = ND_EMBED_OPTS_INIT;
