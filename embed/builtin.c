@@ -9,7 +9,8 @@
  *     idf = ln((1 + S) / (1 + df)) + 1, rows L2-normalised (X, S x V sparse);
  *  3. randomized truncated SVD of X (Halko, Martinsson, Tropp 2011, alg. 4.4): Gaussian
  *     test matrix of l = dim + OVERSAMPLE columns, power_iters subspace iterations with a
- *     QR (LAPACK dgeqrf/dorgqr, double) after each product, then the eigen-decomposition
+ *     QR (double: Cholesky QR twice, Householder when that is unsafe) after each product,
+ *     then the eigen-decomposition
  *     (dsyevd) of the small l x l matrix B B^T, B = Q^T X. The projection is
  *     P = X^T Q U (V x dim), so x P = the text's coordinates on the top singular vectors
  *     scaled by their singular values (the classic LSA document vector U Σ);
