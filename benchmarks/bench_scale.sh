@@ -62,7 +62,7 @@ run() { # run LABEL CMD...: one table row
 }
 for t in $tools; do
 	case $t in
-	dedup) run "dedup $n tiny records" "$build/dedup" -q "$tiny" -o "$data/out.jsonl" --report "$data/report.json" ;;
+	dedup) run "dedup $n tiny records (--no-semantic)" "$build/dedup" -q --no-semantic "$tiny" -o "$data/out.jsonl" --report "$data/report.json" ;;
 	validate) run "validate $n tiny records" "$build/validate" -q "$tiny" --json "$data/validation.json" ;;
 	embed) run "embed $n tiny records (built-in, dim 64)" "$build/embed" -q --dim 64 "$tiny" -o "$data/vectors.npy" ;;
 	esac
