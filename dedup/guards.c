@@ -388,6 +388,17 @@ static int swap_check(const char *sa, size_t la, const char *sb, size_t lb, int 
 				j++;
 			p--;
 		}
+		if (i - di == 1 && j - dj == 1 && i < n && j < m && a[i] == 0x67D0 && b[j] == 0x67D0 &&
+		    a[di] >= 0x3400 && b[dj] >= 0x3400) {
+			/* one surname traded before 某 (萧某 / 罗某): the people of another case, whatever
+			 * the surname (the class below lists only the common ones) */
+			if (detail) {
+				char l[8], r[8];
+				size_t ll = encode(a[di], l), rl = encode(b[dj], r);
+				snprintf(detail, dn, "%.*s某 → %.*s某", (int)ll, l, (int)rl, r);
+			}
+			return 1;
+		}
 		if (i > di && j > dj) {
 			/* the hunk's text on both sides; then widened by one character of context
 			 * so a class word cut by the diff (上坡/下坡 differ in 上/下) is seen whole,

@@ -117,3 +117,31 @@ TEST(guards_lexical_pairs_keep_the_lenient_rules)
 	nd_result_free(r);
 	nd_dataset_free(ds);
 }
+
+/* the swap rule: a surname traded before 某 is another case, whatever the surname (萧 is
+ * not in the class of common surnames) — for lexical pairs too */
+TEST(guards_swap_person_before_mou)
+{
+	const char *two = "{\"question\": \"萧某年满16周岁，已取得B2驾驶证五年，可以申请哪种准驾车型？\"}\n"
+			  "{\"question\": \"罗某年满16周岁，已取得B2驾驶证五年，可以申请哪种准驾车型？\"}\n";
+	const char *p = nd_test_write("guards_mou.jsonl", two, strlen(two));
+	nd_dataset *ds = NULL;
+	CHECK_OK(nd_dataset_load(&ds, p, NULL));
+	if (!ds)
+		return;
+	nd_dedup_opts o = ND_DEDUP_OPTS_INIT;
+	nd_result *r = NULL;
+	CHECK_OK(nd_dedup_run(&r, ds, &o, NULL, 0));
+	if (r) {
+		const nd_variant *v;
+		size_t nv = nd_result_variants(r, &v);
+		CHECK_EQ_INT(nv, 1);
+		if (nv) {
+			CHECK_EQ_INT(v[0].guard, ND_GUARD_SWAP);
+			CHECK_EQ_STR(v[0].detail, "萧某 → 罗某");
+		}
+		CHECK(!together(r, 0, 1));
+	}
+	nd_result_free(r);
+	nd_dataset_free(ds);
+}
