@@ -309,11 +309,13 @@ int main(int argc, char **argv)
 		case OPT_VECTORS:
 			eopts.kind = ND_EMBED_VECTORS;
 			eopts.vectors_path = optarg;
+			eopts.dim = 0; /* whatever the file holds (768, 1024 …), as embed does */
 			semantic = 2;
 			break;
 		case OPT_EMBED_URL:
 			eopts.kind = ND_EMBED_HTTP;
 			eopts.url = optarg;
+			eopts.dim = 0; /* whatever the service returns, the same for every reply */
 			semantic = 2;
 			break;
 		case OPT_EMBED_MODEL: eopts.model = optarg; break;

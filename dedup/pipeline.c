@@ -1,5 +1,6 @@
 /* The dedup decision path: lexical pairs (+ semantic pairs) → guards → conflicts →
  * union-find → clusters re-formed around leaders → keepers. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -401,6 +402,7 @@ static int form_groups(cluster_ctx *c, component *cp)
 		mm[0].index = kept_idx;
 		mm[0].similarity = 1.0f;
 		mm[0].pass = ND_PASS_EXACT;
+		mm[0].cosine = NAN;
 		for (size_t x = 0; x < no; x++) {
 			uint32_t idx = order[x];
 			float s = jaccard_of(c->sets, kept_idx, idx);
@@ -408,8 +410,11 @@ static int form_groups(cluster_ctx *c, component *cp)
 			 * strongest edge inside the group */
 			size_t p = graph_edge(c->g, kept_idx, idx);
 			nd_pass pass = ND_PASS_MINHASH;
+			float cosine = NAN;
 			if (p != SIZE_MAX) {
 				pass = (nd_pass)c->g->pass[p];
+				if (pass == ND_PASS_SEMANTIC) /* a semantic edge's sim is its cosine */
+					cosine = c->g->sim[p];
 			} else {
 				float best = -1;
 				for (size_t q = c->g->off[idx]; q < c->g->off[idx + 1]; q++) {
@@ -417,12 +422,14 @@ static int form_groups(cluster_ctx *c, component *cp)
 					if (j != UINT32_MAX && ingroup[j] && c->g->sim[q] > best) {
 						best = c->g->sim[q];
 						pass = (nd_pass)c->g->pass[q];
+						cosine = pass == ND_PASS_SEMANTIC ? c->g->sim[q] : NAN;
 					}
 				}
 			}
 			mm[x + 1].index = idx;
 			mm[x + 1].similarity = s;
 			mm[x + 1].pass = pass;
+			mm[x + 1].cosine = cosine;
 		}
 		free(order);
 		for (size_t x = 0; x < ng; x++)

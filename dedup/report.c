@@ -1,4 +1,5 @@
 /* The dedup report (docs/report-schema.md) and the removed-records list. */
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include "dedup_internal.h"
@@ -235,6 +236,10 @@ int nd_report_write(const nd_result *r, const nd_dataset *ds, const nd_dedup_opt
 			nd_jw_num(&w, m->similarity, 4);
 			nd_jw_key(&w, "pass");
 			nd_jw_str(&w, k == 0 ? "kept" : nd_pass_name(m->pass));
+			if (k > 0 && m->pass == ND_PASS_SEMANTIC && !isnan(m->cosine)) {
+				nd_jw_key(&w, "cosine");
+				nd_jw_num(&w, m->cosine, 4);
+			}
 			nd_jw_end(&w);
 		}
 		nd_jw_end(&w);

@@ -81,6 +81,9 @@ typedef struct {
 	uint32_t index;   /* record index in the input */
 	float similarity; /* Jaccard of shingle sets with the kept record (1 for it) */
 	nd_pass pass;     /* the pass of the pair that brought it in */
+	float cosine;     /* pass ND_PASS_SEMANTIC: the cosine of that pair (to the kept
+	                   * record, or to the member's strongest partner in the cluster);
+	                   * otherwise NaN */
 } nd_member;
 
 typedef struct {
