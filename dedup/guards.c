@@ -361,6 +361,45 @@ static int exclusive_chars(const uint32_t *a, int n, const uint32_t *b, int m, c
 	return 1;
 }
 
+/* The first Latin word (ASCII letters, 2 or more; the stems are normalised, so
+ * lower case) of [s, s+n) that [t, t+m) does not hold as a word; its length, 0
+ * when there is none. */
+static size_t exclusive_word(const char *s, size_t n, const char *t, size_t m, const char **w)
+{
+	for (size_t i = 0; i < n;) {
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z'))) {
+			i++;
+			continue;
+		}
+		size_t j = i;
+		while (j < n && is_alnum_ascii(s[j]))
+			j++;
+		int letters = 1;
+		for (size_t k = i; k < j; k++)
+			letters &= !(s[k] >= '0' && s[k] <= '9');
+		if (j - i >= 2 && letters && !(i > 0 && is_alnum_ascii(s[i - 1])) && !contains(t, m, s + i, j - i)) {
+			*w = s + i;
+			return j - i;
+		}
+		i = j;
+	}
+	return 0;
+}
+
+/* 1 when each stem holds a Latin word the other lacks: the Latin counterpart of
+ * exclusive_chars (a word, not two characters, is what a swapped slot changes:
+ * "into french" / "into german") */
+static int exclusive_words(const char *a, size_t la, const char *b, size_t lb, char *detail, size_t dn)
+{
+	const char *wa, *wb;
+	size_t na = exclusive_word(a, la, b, lb, &wa), nb = na ? exclusive_word(b, lb, a, la, &wb) : 0;
+	if (!na || !nb)
+		return 0;
+	if (detail)
+		snprintf(detail, dn, "%.*s/%.*s (reworded)", (int)(na < 40 ? na : 40), wa, (int)(nb < 40 ? nb : 40), wb);
+	return 1;
+}
+
 /* strict (pairs only the semantic pass found, which are never one edit apart):
  * also fires when each stem holds two characters the other lacks, or on a
  * replacement hunk of disjoint words (docs/accuracy.md measures both) */
@@ -370,6 +409,8 @@ static int swap_check(const char *sa, size_t la, const char *sb, size_t lb, int 
 	unsigned char ops[2 * SWAP_MAX_CHARS + 2];
 	int n = decode(sa, la, a, SWAP_MAX_CHARS), m = decode(sb, lb, b, SWAP_MAX_CHARS), no = 0;
 	if (strict && n > 0 && m > 0 && exclusive_chars(a, n, b, m, detail, dn))
+		return 1;
+	if (strict && exclusive_words(sa, la, sb, lb, detail, dn))
 		return 1;
 	if (n < 0 || m < 0 || myers(a, n, b, m, ops, &no) < 0)
 		return 0;

@@ -145,3 +145,42 @@ TEST(guards_swap_person_before_mou)
 	nd_result_free(r);
 	nd_dataset_free(ds);
 }
+
+/* Latin text: a semantic-only pair whose stems each hold a word the other lacks
+ * (french / german) is another question; one whose words are a reordering, or one
+ * side's words plus more, is not vetoed by that rule. */
+TEST(guards_semantic_latin_words)
+{
+	const char *text =
+		"{\"instruction\": \"Translate the following sentence from English into French.\", \"output\": \"a\"}\n"
+		"{\"instruction\": \"Translate the following sentence from English into German.\", \"output\": \"b\"}\n"
+		"{\"instruction\": \"Explain why the sky is blue to a child using simple words.\", \"output\": \"c\"}\n"
+		"{\"instruction\": \"Explain to a child why the sky is blue, using simple words.\", \"output\": \"d\"}\n"
+		"{\"instruction\": \"Explain why the sky is blue.\", \"output\": \"e\"}\n";
+	const char *p = nd_test_write("guards_latin.jsonl", text, strlen(text));
+	nd_dataset *ds = NULL;
+	CHECK_OK(nd_dataset_load(&ds, p, NULL));
+	if (!ds)
+		return;
+	nd_dedup_opts o = ND_DEDUP_OPTS_INIT;
+	o.lex.threshold = 1.0; /* only what the semantic pairs link */
+	nd_extra_pair ex[] = {{0, 1, 0.997f, ND_PASS_SEMANTIC}, {2, 3, 0.998f, ND_PASS_SEMANTIC},
+			      {2, 4, 0.991f, ND_PASS_SEMANTIC}};
+	nd_result *r = NULL;
+	CHECK_OK(nd_dedup_run(&r, ds, &o, ex, 3));
+	if (r) {
+		CHECK_EQ_INT(veto_of(r, 0, 1), ND_GUARD_SWAP);
+		CHECK(!together(r, 0, 1));
+		CHECK_EQ_INT(veto_of(r, 2, 3), 0);
+		CHECK_EQ_INT(veto_of(r, 2, 4), 0);
+		CHECK(together(r, 2, 3) && together(r, 2, 4));
+		const nd_variant *v;
+		size_t nv = nd_result_variants(r, &v);
+		for (size_t i = 0; i < nv; i++)
+			if (v[i].a == 0)
+				CHECK_MSG(strstr(v[i].detail, "french") && strstr(v[i].detail, "german"),
+					  "detail \"%s\" names both words", v[i].detail);
+	}
+	nd_result_free(r);
+	nd_dataset_free(ds);
+}
