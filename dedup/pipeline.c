@@ -27,6 +27,8 @@ struct nd_result {
 	size_t nvariants;
 	nd_conflict *conflicts;
 	size_t nconflicts;
+	nd_buf *details;  /* the variants' details, one buffer per decide chunk */
+	size_t ndetails;
 	nd_arena arena;
 	nd_dedup_stats stats;
 };
@@ -158,6 +160,9 @@ static int decide_range(void *ctx, size_t b, size_t e, unsigned w)
 			__builtin_prefetch(nd_dataset_compare(c->ds, c->e[i + 8].b)->stem);
 		const nd_compare *ca = nd_dataset_compare(c->ds, x->a), *cb = nd_dataset_compare(c->ds, x->b);
 		char detail[200];
+		if (x->pass != ND_PASS_SEMANTIC && ca->text_len == cb->text_len &&
+		    memcmp(ca->text, cb->text, ca->text_len) == 0)
+			x->pass = ND_PASS_EXACT; /* a lexical pair of identical texts */
 		x->veto = (unsigned char)(x->lexical ? nd_guard_check(ca, cb, c->o->guards, detail, sizeof detail)
 						     : nd_guard_check_strict(ca, cb, c->o->guards, detail, sizeof detail));
 		x->conflict = !x->veto && nd_answers_differ(ca, cb);
@@ -531,18 +536,13 @@ int nd_dedup_run(nd_result **out, const nd_dataset *ds, const nd_dedup_opts *o, 
 		rc = nd_seterr(ND_ENOMEM, "out of memory for %zu pairs", np + n_extra);
 		goto fail;
 	}
+	/* lexical pairs of identical texts become ND_PASS_EXACT in the decide stage,
+	 * where both records are looked at anyway (in parallel) */
 	for (size_t i = 0; i < np; i++) {
-		const nd_compare *a = nd_dataset_compare(ds, pairs[i].a), *b = nd_dataset_compare(ds, pairs[i].b);
-		int same = a->text_len == b->text_len && memcmp(a->text, b->text, a->text_len) == 0;
 		edge x = {pairs[i].a, pairs[i].b, pairs[i].sim,
-			  (unsigned char)(same ? ND_PASS_EXACT
-					       : o->lex.method == ND_LEX_SIMHASH ? ND_PASS_SIMHASH : ND_PASS_MINHASH),
-			  0, 0, 1};
+			  (unsigned char)(o->lex.method == ND_LEX_SIMHASH ? ND_PASS_SIMHASH : ND_PASS_MINHASH), 0, 0,
+			  1};
 		e[ne++] = x;
-		if (same)
-			r->stats.pairs_exact++;
-		else
-			r->stats.pairs_lexical++;
 	}
 	free(pairs);
 	pairs = NULL;
@@ -588,6 +588,10 @@ int nd_dedup_run(nd_result **out, const nd_dataset *ds, const nd_dedup_opts *o, 
 	}
 	size_t nvar = 0, ncon = 0;
 	for (size_t i = 0; i < ne; i++) {
+		if (e[i].lexical) {
+			r->stats.pairs_exact += e[i].pass == ND_PASS_EXACT;
+			r->stats.pairs_lexical += e[i].pass != ND_PASS_EXACT;
+		}
 		if (e[i].veto) {
 			r->stats.vetoed[nd_guard_index(e[i].veto)]++;
 			nvar++;
@@ -621,7 +625,7 @@ int nd_dedup_run(nd_result **out, const nd_dataset *ds, const nd_dedup_opts *o, 
 			v->b = e[i].b;
 			v->similarity = e[i].sim;
 			v->guard = e[i].veto;
-			v->detail = nd_arena_strndup(&r->arena, detail, strlen(detail));
+			v->detail = detail; /* in its chunk's buffer, which the result keeps */
 		} else if (e[i].conflict) {
 			const nd_compare *a = nd_dataset_compare(ds, e[i].a), *b = nd_dataset_compare(ds, e[i].b);
 			nd_conflict *c = &r->conflicts[r->nconflicts++];
@@ -631,7 +635,8 @@ int nd_dedup_run(nd_result **out, const nd_dataset *ds, const nd_dedup_opts *o, 
 			c->answer_b = b->answer;
 		}
 	}
-	details_free(details, nchunks);
+	r->details = details; /* the variants point into them */
+	r->ndetails = nchunks;
 	details = NULL;
 	r->stats.conflicts = r->nconflicts;
 	r->stats.t_decide = nd_now() - t0;
@@ -780,6 +785,7 @@ void nd_result_free(nd_result *r)
 	free(r->members);
 	free(r->variants);
 	free(r->conflicts);
+	details_free(r->details, r->ndetails);
 	nd_arena_free(&r->arena);
 	free(r);
 }
