@@ -38,21 +38,29 @@ static int scan_range(void *vctx, size_t begin, size_t end, unsigned worker)
 
 /* The value at quantile q of n items counted in hist[0..max] (the lower one of a pair;
  * the mean of the two middle ones for the median of an even count). */
-static double hist_quantile(const size_t *hist, size_t max, size_t n, double q)
+/* The value of rank r (0-based) in a histogram of n values. */
+static size_t hist_rank(const size_t *hist, size_t max, size_t r)
 {
-	size_t want = (size_t)((double)(n - 1) * q), seen = 0, x;
+	size_t seen = 0, x;
 	for (x = 0; x <= max; x++) {
 		seen += hist[x];
-		if (seen > want)
+		if (seen > r)
 			break;
 	}
-	if (q == 0.5 && n % 2 == 0 && seen == want + 1) {
-		size_t y = x + 1;
-		while (y <= max && !hist[y])
-			y++;
-		return 0.5 * ((double)x + (double)y);
-	}
-	return (double)x;
+	return x;
+}
+
+/* The q-quantile of the n values counted in hist[0..max], interpolated linearly
+ * between the two ranks around (n - 1) q (numpy's default; the median of an even
+ * count is the mean of the middle two), so quantiles never decrease with q. */
+static double hist_quantile(const size_t *hist, size_t max, size_t n, double q)
+{
+	double h = (double)(n - 1) * q;
+	size_t lo = (size_t)h;
+	double x = (double)hist_rank(hist, max, lo), frac = h - (double)lo;
+	if (frac > 0 && lo + 1 < n)
+		x += frac * ((double)hist_rank(hist, max, lo + 1) - x);
+	return x;
 }
 
 /* The k-th smallest of a[0..n) by selection (Hoare partition, middle pivot): O(n) on
