@@ -335,17 +335,36 @@ static int has_char(const uint32_t *a, int n, uint32_t c)
 	return 0;
 }
 
-/* 1 when each stem holds at least two CJK characters (distinct) the other lacks */
+/* Distinct CJK characters one stem holds that the other lacks, from which one
+ * side counts as holding a clause the other does not have ("同时被处以暂扣机动车驾驶证的
+ * …在暂扣期限届满后" against the same rule without that condition): a rewording
+ * that shortens drops a word or two, not this many. */
+#define CLAUSE_CHARS 6
+
+/* 1 when each stem holds at least two CJK characters (distinct) the other lacks,
+ * or one holds CLAUSE_CHARS of them */
 static int exclusive_chars(const uint32_t *a, int n, const uint32_t *b, int m, char *detail, size_t dn)
 {
-	uint32_t xa[4], xb[4];
+	uint32_t xa[CLAUSE_CHARS], xb[CLAUSE_CHARS];
 	int ka = 0, kb = 0;
-	for (int i = 0; i < n && ka < 2; i++)
+	for (int i = 0; i < n && ka < CLAUSE_CHARS; i++)
 		if (a[i] >= 0x3400 && !has_char(b, m, a[i]) && !has_char(xa, ka, a[i]))
 			xa[ka++] = a[i];
-	for (int j = 0; j < m && kb < 2; j++)
+	for (int j = 0; j < m && kb < CLAUSE_CHARS; j++)
 		if (b[j] >= 0x3400 && !has_char(a, n, b[j]) && !has_char(xb, kb, b[j]))
 			xb[kb++] = b[j];
+	if (ka == CLAUSE_CHARS || kb == CLAUSE_CHARS) {
+		if (detail) {
+			char t[64];
+			size_t l = 0;
+			const uint32_t *x = ka == CLAUSE_CHARS ? xa : xb;
+			for (int k = 0; k < CLAUSE_CHARS; k++)
+				l += encode(x[k], t + l);
+			snprintf(detail, dn, "%s%.*s… (a clause on one side only)", ka == CLAUSE_CHARS ? "-" : "+",
+				 (int)l, t);
+		}
+		return 1;
+	}
 	if (ka < 2 || kb < 2)
 		return 0;
 	if (detail) {

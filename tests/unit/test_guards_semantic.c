@@ -184,3 +184,35 @@ TEST(guards_semantic_latin_words)
 	nd_result_free(r);
 	nd_dataset_free(ds);
 }
+
+/* A semantic-only pair where one stem holds a whole clause the other lacks (six or
+ * more characters of its own) is another rule, not a rewording; one that drops a
+ * word or two stays a duplicate. */
+TEST(guards_semantic_clause_on_one_side)
+{
+	const char *text = "{\"question\": \"驾驶人同时被处以暂扣驾驶证的，经学习考试合格后，记分予以清除。\"}\n"
+			   "{\"question\": \"驾驶人经学习考试合格后，记分予以清除。\"}\n"
+			   "{\"question\": \"驾驶人经学习且考试合格后，记分予以清除。\"}\n";
+	const char *p = nd_test_write("guards_clause.jsonl", text, strlen(text));
+	nd_dataset *ds = NULL;
+	CHECK_OK(nd_dataset_load(&ds, p, NULL));
+	if (!ds)
+		return;
+	nd_dedup_opts o = ND_DEDUP_OPTS_INIT;
+	o.lex.threshold = 1.0;
+	nd_extra_pair ex[] = {{0, 1, 0.993f, ND_PASS_SEMANTIC}, {1, 2, 0.996f, ND_PASS_SEMANTIC}};
+	nd_result *r = NULL;
+	CHECK_OK(nd_dedup_run(&r, ds, &o, ex, 2));
+	if (r) {
+		CHECK_EQ_INT(veto_of(r, 0, 1), ND_GUARD_SWAP);
+		CHECK_EQ_INT(veto_of(r, 1, 2), 0);
+		CHECK(!together(r, 0, 1) && together(r, 1, 2));
+		const nd_variant *v;
+		size_t nv = nd_result_variants(r, &v);
+		for (size_t i = 0; i < nv; i++)
+			if (v[i].a == 0)
+				CHECK_MSG(strstr(v[i].detail, "clause") != NULL, "detail \"%s\"", v[i].detail);
+	}
+	nd_result_free(r);
+	nd_dataset_free(ds);
+}
