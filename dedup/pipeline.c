@@ -20,7 +20,7 @@ struct nd_result {
 	unsigned char *keep;
 	uint32_t *kept_by;
 	nd_cluster *clusters;
-	size_t nclusters, cap_clusters;
+	size_t nclusters;
 	nd_member *members;
 	size_t nmembers;
 	nd_variant *variants;
@@ -29,7 +29,6 @@ struct nd_result {
 	size_t nconflicts;
 	nd_buf *details;  /* the variants' details, one buffer per decide chunk */
 	size_t ndetails;
-	nd_arena arena;
 	nd_dedup_stats stats;
 };
 
@@ -711,7 +710,6 @@ int nd_dedup_run(nd_result **out, const nd_dataset *ds, const nd_dedup_opts *o, 
 		rc = nd_seterr(ND_ENOMEM, "out of memory");
 		goto fail;
 	}
-	r->cap_clusters = total + 1;
 	for (size_t i = 0; i < ncomp; i++) {
 		memcpy(r->clusters + r->nclusters, tmpc + comp[i].start, comp[i].ncl * sizeof *tmpc);
 		r->nclusters += comp[i].ncl;
@@ -786,7 +784,6 @@ void nd_result_free(nd_result *r)
 	free(r->variants);
 	free(r->conflicts);
 	details_free(r->details, r->ndetails);
-	nd_arena_free(&r->arena);
 	free(r);
 }
 
