@@ -1479,18 +1479,22 @@ static int en_lookup(const char *w, size_t m, int mul, unsigned *v)
 }
 
 /* What may not touch an English number word, as the output will have it: a
- * letter or digit (but the n of a "\\n" escape, which becomes a space), or a CJK
+ * letter (any script: Blüten holds no ten) or digit (but the n of a "\\n"
+ * escape, which becomes a space), or a CJK
  * character that reads as part of a number (五, 万, 分之, 点). A number word that
  * touches one is left as a word, so whether it reads as a number never changes
  * when its neighbours are written anew (five分之一 is not 1/5; seven一 is not 71). */
 static int blocks_before(const UChar *s, size_t n, size_t k)
 {
 	UChar c = s[k];
+	size_t w;
+	if (U16_IS_TRAIL(c) && k >= 1 && U16_IS_LEAD(s[k - 1]))
+		return class_at(s, n, k - 1, &w) == CL_WORD; /* a letter beyond the BMP */
 	if (is_alnum(c))
 		return !(k >= 1 && is_escape_at(s, n, k - 1));
 	if (c == '%' || c == 0xFF05 || c == 0x2030) /* what 百分之一 before it becomes */
 		return 1;
-	return c >= 0x80 && (g.cls[c] & (CF_NUM | CF_JOIN_L | CF_JOIN_R));
+	return c >= 0x80 && ((g.cls[c] & (CF_NUM | CF_JOIN_L | CF_JOIN_R)) || (g.cls[c] & CL_MASK) == CL_WORD);
 }
 
 /* 1 when all that comes before s[i] is one option letter (and separators): "A
@@ -1511,9 +1515,35 @@ static int after_lone_label(const UChar *s, size_t n, size_t i)
 	return content == 1 && is_option_letter(first);
 }
 
-static int blocks_after(UChar c)
+static int blocks_after(const UChar *s, size_t n, size_t k)
 {
-	return (unsigned)(c - '0') < 10u || (c >= 0x80 && (g.cls[c] & (CF_NUM | CF_JOIN_L | CF_JOIN_R)));
+	UChar c = s[k];
+	size_t w;
+	if (U16_IS_LEAD(c))
+		return class_at(s, n, k, &w) == CL_WORD;
+	return (unsigned)(c - '0') < 10u ||
+	       (c >= 0x80 && ((g.cls[c] & (CF_NUM | CF_JOIN_L | CF_JOIN_R)) || (g.cls[c] & CL_MASK) == CL_WORD));
+}
+
+/* The end of the run of characters at s[j] that the output writes as one space
+ * between two words (white space, punctuation, a "\\n" escape, a '<' it drops
+ * before a letter), so that words read as one number here read so in the output
+ * too; j when there is none. */
+static size_t word_gap(const UChar *s, size_t n, size_t j)
+{
+	size_t k = j;
+	while (k < n) {
+		size_t w;
+		int cl = class_at(s, n, k, &w); /* an emoji is a symbol, dropped like '-' */
+		if (is_escape_at(s, n, k))
+			k += 2;
+		else if (cl == CL_SPACE || cl == CL_PUNCT || cl == CL_COMMA || cl == CL_DOT || cl == CL_APOS ||
+			 cl == CL_IGNORE || s[k] == '<' || s[k] == 0xFF1C)
+			k += w;
+		else
+			break;
+	}
+	return k;
 }
 
 /* A number spelled in English words at s[i], the whole word w[0..m) ending at j:
@@ -1527,26 +1557,32 @@ static size_t en_number_at(const UChar *s, size_t n, size_t i, const char *w, si
 	char x[10];
 	size_t xm, e;
 	unsigned v, u;
-	if ((i > 0 && blocks_before(s, n, i - 1)) || (j < n && blocks_after(s[j])) || !en_lookup(w, m, 0, &v) ||
+	if ((i > 0 && blocks_before(s, n, i - 1)) || (j < n && blocks_after(s, n, j)) || !en_lookup(w, m, 0, &v) ||
 	    after_lone_label(s, n, i))
 		return 0;
 	uint64_t val = v;
-	/* twenty-five, twenty five */
-	if (v >= 20 && j + 1 < n && (s[j] == '-' || s[j] == ' ') && is_alpha(s[j + 1])) {
-		e = letters_at(s, n, j + 1, x, sizeof x, &xm);
-		if (xm <= sizeof x && en_lookup(x, xm, 0, &u) && u >= 1 && u <= 9 && !(e < n && blocks_after(s[e]))) {
+	int extended = 0;
+	/* twenty-five, twenty five (any separator the output writes as one space) */
+	size_t k2 = word_gap(s, n, j);
+	if (v >= 20 && k2 > j && k2 < n && is_alpha(s[k2])) {
+		e = letters_at(s, n, k2, x, sizeof x, &xm);
+		if (xm <= sizeof x && en_lookup(x, xm, 0, &u) && u >= 1 && u <= 9 && !(e < n && blocks_after(s, n, e))) {
 			val += u;
 			j = e;
+			extended = 1;
 		}
 	}
 	/* three hundred, two hundred thousand */
-	while (j + 1 < n && s[j] == ' ' && is_alpha(s[j + 1]) && val < 1000000000000ull) {
-		e = letters_at(s, n, j + 1, x, sizeof x, &xm);
-		if (xm > sizeof x || !en_lookup(x, xm, 1, &u) || (e < n && blocks_after(s[e])))
-			break;
+	while ((k2 = word_gap(s, n, j)) > j && k2 < n && is_alpha(s[k2])) {
+		e = letters_at(s, n, k2, x, sizeof x, &xm);
+		if (xm > sizeof x || !en_lookup(x, xm, 1, &u) || (e < n && blocks_after(s, n, e)) || val > CN_MAX / u)
+			break; /* values beyond 10^18 are not reported: "billion billion" stops at the first */
 		val *= u;
 		j = e;
+		extended = 1;
 	}
+	if (v == 1 && !extended)
+		return 0; /* "one" alone is mostly a pronoun (which one, no one, one of the following) */
 	*value = val;
 	return j;
 }
@@ -2073,6 +2109,29 @@ static int canon_text(nd_normalizer *z, int b, size_t start, size_t n, unsigned 
 	return to_utf8(z, z->u[o], pn, out, out_len);
 }
 
+/* Drops the combining marks (BMP, general category Mn/Me) whose base is white
+ * space or punctuation: the base is dropped from the output, and the mark would
+ * then sit on whatever comes before it ("<.\u0338x" would be written "<\u0338x",
+ * which the next pass composes into the symbol ≮ and drops). */
+static size_t drop_orphan_marks(UChar *s, size_t n)
+{
+	size_t i, o = 0, w;
+	int base = CL_WORD; /* class of the last character that is not a mark */
+	for (i = 0; i < n; i += w) {
+		int cl = class_at(s, n, i, &w);
+		if (w == 1 && (U_GET_GC_MASK(s[i]) & (U_GC_MN_MASK | U_GC_ME_MASK))) {
+			if (base == CL_SPACE || base == CL_PUNCT || base == CL_IGNORE || base == CL_APOS ||
+			    base == CL_COMMA || base == CL_DOT)
+				continue;
+		} else {
+			base = cl;
+		}
+		memmove(s + o, s + i, w * sizeof *s);
+		o += w;
+	}
+	return o;
+}
+
 /* ---------------------------------------------------------------- API */
 
 void nd_normalizer_free(nd_normalizer *z)
@@ -2155,6 +2214,8 @@ int nd_normalize_text(nd_normalizer *z, const char *text, size_t len, const char
 		return rc;
 	if (z->opts.t2s && (rc = t2s_text(z, &s, &n)))
 		return rc;
+	if (z->opts.strip_punct)
+		n = drop_orphan_marks(s, n);
 	if (z->opts.strip_numbering)
 		start = numbering_end(s, n, z->opts.strip_punct);
 	b = s == z->u[0] ? 0 : 1;
