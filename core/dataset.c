@@ -494,8 +494,9 @@ int nd_dataset_load(nd_dataset **out, const char *path, const nd_load_opts *opts
 		hashed = end;
 		nd_input_release_pages(ds->in, ds->spans[b].offset, end);
 	}
-	rc = nd_sha256_update(sha, data + hashed, (size_t)(info->size - hashed));
-	rc = rc ? rc : nd_sha256_end(sha, ds->sha256);
+	if ((rc = nd_sha256_update(sha, data + hashed, (size_t)(info->size - hashed))))
+		goto fail;
+	rc = nd_sha256_end(sha, ds->sha256); /* frees sha */
 	sha = NULL;
 	if (rc)
 		goto fail;

@@ -606,6 +606,7 @@ unsigned nd_guard_check(const nd_compare *a, const nd_compare *b, unsigned enabl
 	}
 	if ((enabled & ND_GUARD_SWAP) && (a->stem_len != b->stem_len || memcmp(a->stem, b->stem, a->stem_len))) {
 		char tmp[160];
+		tmp[0] = '\0';
 		if (swap_check(a->stem, a->stem_len, b->stem, b->stem_len, 0, tmp, sizeof tmp)) {
 			if (detail)
 				snprintf(detail, dn, "%s", tmp);

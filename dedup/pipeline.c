@@ -130,6 +130,8 @@ static int edge_cmp(const void *x, const void *y)
 		return a->a < b->a ? -1 : 1;
 	if (a->b != b->b)
 		return a->b < b->b ? -1 : 1;
+	if (a->lexical != b->lexical) /* a pair both passes found counts as the lexical one */
+		return a->lexical ? -1 : 1;
 	return (int)a->pass - (int)b->pass;
 }
 
