@@ -2119,6 +2119,10 @@ static size_t drop_orphan_marks(UChar *s, size_t n)
 	int base = CL_WORD; /* class of the last character that is not a mark */
 	for (i = 0; i < n; i += w) {
 		int cl = class_at(s, n, i, &w);
+		if (is_escape_at(s, n, i)) { /* "\\n": a space in the output */
+			cl = CL_SPACE;
+			w = 2;
+		}
 		if (w == 1 && (U_GET_GC_MASK(s[i]) & (U_GC_MN_MASK | U_GC_ME_MASK))) {
 			if (base == CL_SPACE || base == CL_PUNCT || base == CL_IGNORE || base == CL_APOS ||
 			    base == CL_COMMA || base == CL_DOT)

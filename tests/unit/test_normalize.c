@@ -1029,6 +1029,7 @@ TEST(normalize_english_number_words)
 	/* a combining mark on dropped punctuation goes with it (it would compose with '<') */
 	NORM_IS(z, "<.\xcc\xb8x", "x");
 	NORM_IS(z, "a \xcc\x81" "b", "a b");
+	NORM_IS(z, "a\\n\xcc\xb8" "b", "a b"); /* on the n of an escape: a space too */
 	NORM_IS(z, "x\\nseven", "x 7");    /* the n of an escape is a space, not a letter */
 	FEAT_IS(z, "explain to a five year old", "5", 0);
 	FEAT_IS(z, "explain to a ten year old", "10", 0);
