@@ -103,8 +103,10 @@ typedef struct {
 	 * 一百二→120, 二〇二三→2023, 三点五→3.5), mixed 5万→50000, 1.5万→15000;
 	 * ordinals keep their number (第一→1, 第二→2). English number words count
 	 * and are written as digits: three→3, twenty-five→25, two hundred thousand
-	 * →200000, when each word stands free (not touching a letter, a digit or a
-	 * CJK numeral; not right after a lone option letter: "A five" stays). Not numbers: the set phrases
+	 * →200000, when each word stands free (not touching a letter of any script, a
+	 * digit or a CJK numeral; not right after a lone option letter at the start:
+	 * "A five …" stays, as "a 5" would read as option label A); "one" alone is a
+	 * pronoun, not a number; values above 10^18 are left out. Not numbers: the set phrases
 	 * 一定 一般 一律 一旦 一致 一起 一侧 一边 一切 一些 一直 一样 一下 一并 一同 一时
 	 * 一方 一概 一贯 一再 一度 一向 一道 一齐 一面 一经 一味 一带 一旁 一番 一点 (but
 	 * 一点五=1.5) 一会 一阵 一心 一意 一举 一连 一路 一流 一瞬 一刹 一氧化 一手 一体
