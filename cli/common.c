@@ -4,7 +4,9 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 #include "common.h"
@@ -217,4 +219,56 @@ int nd_cli_single_input(int argc, char **argv, int optind_, const char **input)
 		return nd_cli_usage_error("one INPUT only, got '%s' too", argv[optind_ + 1]);
 	*input = argv[optind_];
 	return 0;
+}
+
+/* Where a path points: an existing file's device and inode, or, for a file not
+ * there yet, its directory's device and inode and its last component. */
+typedef struct {
+	dev_t dev;
+	ino_t ino;
+	const char *name; /* NULL for an existing file */
+	int device;       /* a character device (/dev/null): written in place */
+} file_key;
+
+static int key_of(const char *path, file_key *k)
+{
+	struct stat st;
+	memset(k, 0, sizeof *k);
+	if (stat(path, &st) == 0) {
+		k->dev = st.st_dev;
+		k->ino = st.st_ino;
+		k->device = S_ISCHR(st.st_mode);
+		return 0;
+	}
+	const char *slash = strrchr(path, '/');
+	char dir[4096];
+	if (!slash)
+		snprintf(dir, sizeof dir, ".");
+	else if (slash == path)
+		snprintf(dir, sizeof dir, "/");
+	else
+		snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+	if (stat(dir, &st) != 0)
+		return -1;
+	k->dev = st.st_dev;
+	k->ino = st.st_ino;
+	k->name = slash ? slash + 1 : path;
+	return 0;
+}
+
+int nd_cli_same_file(const char *a, const char *b)
+{
+	file_key x, y;
+	if (!a || !b || !strcmp(a, "-") || !strcmp(b, "-"))
+		return 0;
+	int ka = key_of(a, &x);
+	if (ka == 0 && x.device)
+		return 0;
+	if (!strcmp(a, b))
+		return 1;
+	if (ka || key_of(b, &y) || y.device)
+		return 0;
+	if (!x.name != !y.name)
+		return 0; /* one exists, the other does not */
+	return x.dev == y.dev && x.ino == y.ino && (!x.name || !strcmp(x.name, y.name));
 }

@@ -86,6 +86,10 @@ int nd_cli_reading_check(const nd_load_opts *lo);
 /* The one INPUT operand after the options: sets *input, or prints a usage error
  * and returns EXIT_USAGE. */
 int nd_cli_single_input(int argc, char **argv, int optind_, const char **input);
+/* 1 when the two paths name one file, however spelled (./a, /abs/a, a symlink to
+ * it), or would once written; "-", NULL and character devices never match. An
+ * output that is an input is refused, and so are two outputs that are one file. */
+int nd_cli_same_file(const char *a, const char *b);
 
 /* Monotonic seconds, for the summary's timings. */
 double nd_cli_now(void);

@@ -160,11 +160,6 @@ static void roll_back(void)
 	ncommitted = 0;
 }
 
-static int same_file(const char *a, const char *b)
-{
-	return a && b && strcmp(a, "-") != 0 && strcmp(a, b) == 0;
-}
-
 int main(int argc, char **argv)
 {
 	nd_load_opts lo = ND_LOAD_OPTS_INIT;
@@ -379,11 +374,16 @@ int main(int argc, char **argv)
 		return nd_cli_usage_error("--dry-run writes no records: drop -o or --dry-run");
 	if (dry_run && !report && !removed)
 		return nd_cli_usage_error("--dry-run needs --report or --removed");
-	if (same_file(input, output) || same_file(input, report) || same_file(input, removed))
-		return nd_cli_usage_error("an output file is the input '%s': the input is never overwritten", input);
-	if ((output && report && same_file(output, report)) || (output && removed && same_file(output, removed)) ||
-	    (report && removed && same_file(report, removed)))
-		return nd_cli_usage_error("two outputs name the same file");
+	const char *outs[3] = {output, report, removed};
+	for (int i = 0; i < 3; i++) {
+		if (nd_cli_same_file(input, outs[i]) || nd_cli_same_file(eopts.vectors_path, outs[i]))
+			return nd_cli_usage_error("an output file is the input '%s': the input is never overwritten",
+						  outs[i]);
+		for (int j = i + 1; j < 3; j++)
+			if (nd_cli_same_file(outs[i], outs[j]))
+				return nd_cli_usage_error("two outputs name the same file ('%s', '%s')", outs[i],
+							  outs[j]);
+	}
 	if (!strcmp(input, "-") && isatty(STDIN_FILENO))
 		nd_cli_note("reading records from the terminal (stdin); end with Ctrl-D");
 

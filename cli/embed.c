@@ -220,10 +220,14 @@ int main(int argc, char **argv)
 		output = "-";
 	if (!strcmp(output, "-") && isatty(STDOUT_FILENO))
 		return nd_cli_usage_error("the .npy output is binary: give -o FILE or redirect stdout");
-	if (strcmp(input, "-") && (!strcmp(input, output) || (pairs_path && !strcmp(input, pairs_path))))
-		return nd_cli_usage_error("an output file is the input '%s': the input is never overwritten", input);
-	if (pairs_path && !strcmp(pairs_path, output))
-		return nd_cli_usage_error("two outputs name the same file");
+	if (nd_cli_same_file(input, output) || nd_cli_same_file(input, pairs_path) ||
+	    nd_cli_same_file(eo.vectors_path, output) || nd_cli_same_file(eo.vectors_path, pairs_path))
+		return nd_cli_usage_error("an output file is an input ('%s'): inputs are never overwritten",
+					  nd_cli_same_file(input, output) || nd_cli_same_file(eo.vectors_path, output)
+						  ? output
+						  : pairs_path);
+	if (nd_cli_same_file(pairs_path, output))
+		return nd_cli_usage_error("two outputs name the same file ('%s', '%s')", output, pairs_path);
 	if (eo.kind == ND_EMBED_HTTP && !no_cache) {
 		if (!cache && strcmp(output, "-")) {
 			size_t l = strlen(output);

@@ -131,11 +131,6 @@ static void list_checks(void)
 	free(c);
 }
 
-static int same(const char *a, const char *b)
-{
-	return a && b && strcmp(a, "-") && !strcmp(a, b);
-}
-
 int main(int argc, char **argv)
 {
 	nd_validate_opts o = ND_VALIDATE_OPTS_INIT;
@@ -236,9 +231,9 @@ int main(int argc, char **argv)
 					  o.probe, o.dedup.lex.threshold);
 	const char *inputs[4] = {is_split ? NULL : argv[optind], split[0], split[1], split[2]};
 	for (int i = 0; i < 4; i++)
-		if (same(inputs[i], json) || same(inputs[i], html))
+		if (nd_cli_same_file(inputs[i], json) || nd_cli_same_file(inputs[i], html))
 			return nd_cli_usage_error("an output file is the input '%s': the input is never overwritten", inputs[i]);
-	if (same(json, html))
+	if (nd_cli_same_file(json, html))
 		return nd_cli_usage_error("--json and --html name the same file");
 
 	/* gates first: a bad gates file is a usage error before any work */

@@ -628,6 +628,26 @@ static int path_in(char *buf, size_t n, const char *dir, const char *file)
 	return 0;
 }
 
+/* The files a split writes in @d must not include its input (with --force, an
+ * input named train.jsonl inside the output directory would be replaced). */
+static int refuse_input_in(const char *d, const nd_dataset *ds, const nd_split_plan *p, const char *ext)
+{
+	const char *in = nd_dataset_input(ds)->path;
+	struct stat is, os;
+	char path[4096];
+	if (!in || !strcmp(in, "-") || stat(in, &is) != 0)
+		return 0;
+	for (size_t k = 0; k < p->nparts + 2; k++) {
+		if (k < p->nparts)
+			snprintf(path, sizeof path, "%s/%s%s", d, p->parts[k].name, ext);
+		else
+			snprintf(path, sizeof path, "%s/%s", d, k == p->nparts ? "dataset_info.json" : "split.json");
+		if (stat(path, &os) == 0 && os.st_dev == is.st_dev && os.st_ino == is.st_ino)
+			return nd_seterr(ND_EINVAL, "%s is the input %s: a split never overwrites its input", path, in);
+	}
+	return 0;
+}
+
 int nd_split_write(const nd_split_plan *p, const nd_dataset *ds, const char *dir, const nd_split_write_opts *opts)
 {
 	nd_split_write_opts o = ND_SPLIT_WRITE_OPTS_INIT;
@@ -669,6 +689,8 @@ int nd_split_write(const nd_split_plan *p, const nd_dataset *ds, const char *dir
 		goto cleanup;
 	}
 	exists = stat(d, &sb) == 0;
+	if (exists && (rc = refuse_input_in(d, ds, p, ext)))
+		goto cleanup;
 	if (!(stage = make_staging(d, exists))) {
 		rc = ND_EIO;
 		goto cleanup;
