@@ -121,8 +121,16 @@ int nd_embed_texts(float **out, size_t *dim, const char *const *texts, const siz
 			rc = nd_seterr(ND_EFORMAT, "%s has dimension %zu, expected %u", o->vectors_path, d, o->dim);
 			break;
 		}
-		if ((rc = nd_vectors_check(x, n, d)))
-			nd_error_prefix(rc, "%s", o->vectors_path);
+		/* a record with nothing to embed may have a zero row: embed writes it so */
+		for (size_t i = 0; i < n && !rc; i++) {
+			float *r = x + i * d;
+			size_t k = 0;
+			if (texts && !tlen(texts, lens, i))
+				while (k < d && r[k] == 0.0f)
+					k++;
+			if ((!texts || tlen(texts, lens, i) || k < d) && (rc = nd_vectors_check_from(r, 1, d, i)))
+				nd_error_prefix(rc, "%s", o->vectors_path);
+		}
 		break;
 	case ND_EMBED_HTTP:
 		if ((rc = nd_http_embed(&x, &d, texts, lens, n, o, stats)))

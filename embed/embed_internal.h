@@ -14,6 +14,9 @@ unsigned nd_embed_workers(unsigned threads);
 int nd_builtin_embed(float *out, const char *const *texts, const size_t *lens, size_t n,
 		     const nd_embed_opts *opts, nd_embed_stats *stats);
 
+/* nd_vectors_check of rows [first, first + n), named by their index in the file. */
+int nd_vectors_check_from(float *x, size_t n, size_t d, size_t first);
+
 /* HTTP embedder (http.c): *out malloc'd n * *dim, rows as the service returned them
  * (normalised later by nd_vectors_check). */
 int nd_http_embed(float **out, size_t *dim, const char *const *texts, const size_t *lens, size_t n,

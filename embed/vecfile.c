@@ -228,19 +228,23 @@ int nd_vectors_read(float **out, size_t *n, size_t *d, const char *path)
 	return rc;
 }
 
-int nd_vectors_check(float *x, size_t n, size_t d)
+int nd_vectors_check(float *x, size_t n, size_t d) { return nd_vectors_check_from(x, n, d, 0); }
+
+int nd_vectors_check_from(float *x, size_t n, size_t d, size_t first)
 {
 	for (size_t i = 0; i < n; i++) {
 		float *r = x + i * d;
+		size_t row = first + i;
 		double s = 0;
 		for (size_t k = 0; k < d; k++) {
 			if (!isfinite(r[k]))
-				return nd_seterr(ND_EFORMAT, "vector row %zu (0-based) holds %s at column %zu", i,
+				return nd_seterr(ND_EFORMAT, "vector row %zu (0-based) holds %s at column %zu", row,
 						 isnan(r[k]) ? "NaN" : "Inf", k);
 			s += (double)r[k] * r[k];
 		}
 		if (!(s > 0) || !isfinite(s))
-			return nd_seterr(ND_EFORMAT, "vector row %zu (0-based) is %s", i, s > 0 ? "too large" : "all zeros");
+			return nd_seterr(ND_EFORMAT, "vector row %zu (0-based) is %s", row,
+					 s > 0 ? "too large" : "all zeros");
 		if (fabs(s - 1.0) <= 1e-6)
 			continue; /* already unit length: left bit for bit (re-reading our own .npy) */
 		float inv = (float)(1.0 / sqrt(s));
