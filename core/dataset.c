@@ -151,6 +151,14 @@ static int cmp_str(const void *a, const void *b)
 
 /* A stem part equal in nearly every record (alpaca's fixed instruction, a fixed
  * system prompt) would make all records look alike: find it, leave it out. */
+static int blank(const char *s)
+{
+	for (; *s; s++)
+		if (*s != ' ' && *s != '\t' && *s != '\n' && *s != '\r')
+			return 0;
+	return 1;
+}
+
 static int detect_constant_parts(nd_dataset *ds)
 {
 	if (ds->map.n_parts < 2 || ds->opts.constant_share <= 0)
@@ -172,7 +180,21 @@ static int detect_constant_parts(nd_dataset *ds)
 				best_h = h[i];
 			}
 		}
-		if (best >= 2 && (double)best >= ds->opts.constant_share * (double)ds->n) {
+		/* left out only where the other parts still say something: a fixed
+		 * instruction beside empty inputs is all those records hold */
+		size_t rest = 0;
+		if (best >= 2 && (double)best >= ds->opts.constant_share * (double)ds->n)
+			for (size_t i = 0; i < ds->n; i++) {
+				const char *v = ds->parts[i][p];
+				if (!v || (nd_hash64(v, strlen(v), 0) | 1) != best_h)
+					continue;
+				for (int q = 0; q < ds->map.n_parts; q++)
+					if (q != p && ds->parts[i][q] && !blank(ds->parts[i][q])) {
+						rest++;
+						break;
+					}
+			}
+		if (best >= 2 && (double)best >= ds->opts.constant_share * (double)ds->n && rest * 10 >= best * 9) {
 			ds->constant_part[p] = best_h;
 			int rc = add_note(ds, "field \"%s\" has one value in %.1f%% of records: left out of "
 					  "similarity", ds->map.part_names[p], 100.0 * (double)best / (double)ds->n);
