@@ -484,6 +484,10 @@ int main(int argc, char **argv)
 	if (s->giant_clusters)
 		nd_cli_note("warning: %zu giant clusters (>= %zu members): check the report", s->giant_clusters,
 			    dopts.giant_cluster);
+	if (s->empty_texts)
+		nd_cli_note("warning: %zu records have nothing to compare (no text in the fields the preset reads; "
+			    "other record shapes, or a --fields name that matches nothing?): kept, never compared",
+			    s->empty_texts);
 out:
 	nd_cli_progress(NULL);
 	if (code != EXIT_OK)
