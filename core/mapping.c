@@ -619,6 +619,17 @@ int nd_mapping_detect(nd_mapping *m, cJSON *const *samples, size_t n, const char
 		return nd_seterr(ND_EMAPPING, "%s: records fit several presets (%s); choose one with "
 				 "--preset or map fields with --fields", path, list);
 	if (nfit == 0) {
+		char fits[160] = "";
+		for (int p = 1; p <= 4; p++)
+			if (score[p]) {
+				size_t l = strlen(fits);
+				snprintf(fits + l, sizeof fits - l, "%s%s %zu", l ? ", " : "", names[p], score[p]);
+			}
+		if (fits[0]) /* some records fit a preset, the rest another shape */
+			return nd_seterr(ND_EMAPPING, "%s: the records are of mixed shapes (of %zu sampled: %s; a "
+						      "preset needs 90%%); choose one with --preset (records of other shapes "
+						      "are then not compared) or map fields with --fields",
+					 path, objects, fits);
 		char keys[256] = "";
 		const cJSON *o = NULL;
 		for (size_t i = 0; i < n && !o; i++)
