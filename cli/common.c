@@ -272,3 +272,35 @@ int nd_cli_same_file(const char *a, const char *b)
 		return 0; /* one exists, the other does not */
 	return x.dev == y.dev && x.ino == y.ino && (!x.name || !strcmp(x.name, y.name));
 }
+
+int nd_cli_output_check(const char *path)
+{
+	struct stat st;
+	char dir[4096];
+	if (!path || !strcmp(path, "-"))
+		return 0;
+	if (stat(path, &st) == 0) {
+		if (S_ISDIR(st.st_mode)) {
+			nd_cli_err("%s: cannot create output file: it is a directory", path);
+			return EXIT_IO;
+		}
+		if (!S_ISREG(st.st_mode))
+			return 0; /* a device or a pipe, written in place: opening it tells */
+	}
+	const char *slash = strrchr(path, '/');
+	if (!slash)
+		snprintf(dir, sizeof dir, ".");
+	else if (slash == path)
+		snprintf(dir, sizeof dir, "/");
+	else
+		snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+		nd_cli_err("%s: cannot create output file: directory '%s' does not exist", path, dir);
+		return EXIT_IO;
+	}
+	if (access(dir, W_OK | X_OK) != 0) {
+		nd_cli_err("%s: cannot create output file in '%s': %s", path, dir, strerror(errno));
+		return EXIT_IO;
+	}
+	return 0;
+}

@@ -90,6 +90,11 @@ int nd_cli_single_input(int argc, char **argv, int optind_, const char **input);
  * it), or would once written; "-", NULL and character devices never match. An
  * output that is an input is refused, and so are two outputs that are one file. */
 int nd_cli_same_file(const char *a, const char *b);
+/* Before any work: an output path whose directory is missing or not writable, or
+ * that is a directory, is reported (naming it) and gives EXIT_IO; 0 when it can be
+ * created ("-" and NULL always). A run never fails at its end for a path it could
+ * have checked at its start, after other outputs went out. */
+int nd_cli_output_check(const char *path);
 
 /* Monotonic seconds, for the summary's timings. */
 double nd_cli_now(void);

@@ -375,6 +375,9 @@ int main(int argc, char **argv)
 	if (dry_run && !report && !removed)
 		return nd_cli_usage_error("--dry-run needs --report or --removed");
 	const char *outs[3] = {output, report, removed};
+	for (int i = 0; i < 3; i++)
+		if ((rc = nd_cli_output_check(outs[i])))
+			return rc;
 	for (int i = 0; i < 3; i++) {
 		if (nd_cli_same_file(input, outs[i]) || nd_cli_same_file(eopts.vectors_path, outs[i]))
 			return nd_cli_usage_error("an output file is the input '%s': the input is never overwritten",

@@ -226,6 +226,8 @@ int main(int argc, char **argv)
 					  nd_cli_same_file(input, output) || nd_cli_same_file(eo.vectors_path, output)
 						  ? output
 						  : pairs_path);
+	if ((rc = nd_cli_output_check(output)) || (rc = nd_cli_output_check(pairs_path)))
+		return rc;
 	if (nd_cli_same_file(pairs_path, output))
 		return nd_cli_usage_error("two outputs name the same file ('%s', '%s')", output, pairs_path);
 	if (eo.kind == ND_EMBED_HTTP && !no_cache) {

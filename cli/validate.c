@@ -233,6 +233,8 @@ int main(int argc, char **argv)
 	for (int i = 0; i < 4; i++)
 		if (nd_cli_same_file(inputs[i], json) || nd_cli_same_file(inputs[i], html))
 			return nd_cli_usage_error("an output file is the input '%s': the input is never overwritten", inputs[i]);
+	if ((rc = nd_cli_output_check(json)) || (rc = nd_cli_output_check(html)))
+		return rc;
 	if (nd_cli_same_file(json, html))
 		return nd_cli_usage_error("--json and --html name the same file");
 
