@@ -484,6 +484,20 @@ static uint32_t parse_labels(const char *s, size_t n, size_t n_options, int *out
 	return mask;
 }
 
+/* 1 when [s, s+n) is only option letters A–H (either case) and separators */
+static int letters_only(const char *s, size_t n)
+{
+	size_t letters = 0;
+	for (size_t i = 0; i < n; i++) {
+		char c = (char)(s[i] | 0x20);
+		if (c >= 'a' && c <= 'h')
+			letters++;
+		else if (s[i] != ',' && s[i] != ' ' && s[i] != ';' && s[i] != '/')
+			return 0;
+	}
+	return letters > 0;
+}
+
 void nd_parse_answer(const char *raw, const char *type, const char *const *options, size_t n_options,
 		     nd_record *rec)
 {
@@ -544,6 +558,14 @@ void nd_parse_answer(const char *raw, const char *type, const char *const *optio
 			}
 			return;
 		}
+	}
+	if (n_options == 0 && !looks_judge_type(type) && !letters_only(s, n)) {
+		/* no options to choose from: a question answered in words (a QA corpus, a
+		 * fill-in question), compared as text; "C" or "A,B" with no options is an
+		 * option list that went missing, and stays invalid */
+		rec->answer_kind = ND_ANSWER_TEXT;
+		rec->answer_text = raw;
+		return;
 	}
 	rec->answer_kind = ND_ANSWER_INVALID;
 	rec->defects |= ND_DEFECT_BAD_ANSWER;

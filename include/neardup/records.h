@@ -102,7 +102,7 @@ typedef enum {
 	ND_ANSWER_NONE = 0, /* the record has no answer */
 	ND_ANSWER_JUDGE,    /* true/false question: judge_value holds it */
 	ND_ANSWER_CHOICE,   /* one or more options: answer_mask holds them */
-	ND_ANSWER_TEXT,     /* free text (alpaca output, assistant turn) */
+	ND_ANSWER_TEXT,     /* free text (alpaca output, assistant turn, a question without options) */
 	ND_ANSWER_INVALID   /* present but cannot be read (letter outside the options …) */
 } nd_answer_kind;
 

@@ -290,7 +290,12 @@ TEST(records_answer_parsing)
 		{"A", judge_rev, 2, NULL, ND_ANSWER_JUDGE, 0, 0},
 		{"正确", judge_rev, 2, NULL, ND_ANSWER_JUDGE, 0, 1},
 		{"B", NULL, 0, "判断题", ND_ANSWER_JUDGE, 0, 0},
-		{"C", NULL, 0, NULL, ND_ANSWER_INVALID, 0, -1},
+		{"C", NULL, 0, NULL, ND_ANSWER_INVALID, 0, -1},   /* a label with its options missing */
+		{"A, C", NULL, 0, NULL, ND_ANSWER_INVALID, 0, -1},
+		{"巴黎", NULL, 0, NULL, ND_ANSWER_TEXT, 0, -1},   /* no options: an answer in words */
+		{"5", NULL, 0, NULL, ND_ANSWER_TEXT, 0, -1},
+		{"Paris", NULL, 0, NULL, ND_ANSWER_TEXT, 0, -1},
+		{"巴黎", four, 4, NULL, ND_ANSWER_INVALID, 0, -1}, /* not one of the options */
 		{"", four, 4, NULL, ND_ANSWER_NONE, 0, -1},
 		{"  ", four, 4, NULL, ND_ANSWER_NONE, 0, -1},
 	};
