@@ -60,6 +60,8 @@ ND_CLI_READING_HELP
 "      --embed-model NAME  the model to ask for\n"
 "      --api-key-env VAR   the environment variable holding the API key\n"
 "      --embed-cache FILE  on-disk cache of fetched vectors (a rerun fetches only what is missing)\n"
+"      --embed-timeout S   seconds per request to the service (default 60)\n"
+"      --embed-retries N   retries on 429/5xx/timeouts/resets (default 6)\n"
 "\n"
 "Split into parts after deduplication (docs/split.md):\n"
 "      --split SPEC        e.g. train=0.7,val=0.2,test=0.1 (or =70,=20,=10): one file per\n"
@@ -86,7 +88,7 @@ enum {
 	OPT_BANDS, OPT_ROWS, OPT_SIMHASH_BITS, OPT_SEED, OPT_THREADS, OPT_NO_GUARD, OPT_KEEP,
 	OPT_ON_CONFLICT, /* the semantic pass (docs/embed.md) */
 	OPT_SEMANTIC, OPT_NO_SEMANTIC, OPT_SEM_THRESHOLD, OPT_VECTORS, OPT_EMBED_URL, OPT_EMBED_MODEL, OPT_API_KEY_ENV,
-	OPT_EMBED_CACHE, OPT_SEM_KNN,
+	OPT_EMBED_CACHE, OPT_SEM_KNN, OPT_EMBED_TIMEOUT, OPT_EMBED_RETRIES,
 	/* --split (docs/split.md) */
 	OPT_SPLIT, OPT_OUT_DIR, OPT_FORCE, OPT_EMIT, OPT_TEMPLATE, OPT_GROUP_VARIANTS, OPT_NO_GROUP_VARIANTS,
 	OPT_SPLIT_NEAR, OPT_SPLIT_SEED
@@ -121,6 +123,8 @@ static const struct option long_opts[] = {
 	{"embed-model", required_argument, NULL, OPT_EMBED_MODEL},
 	{"api-key-env", required_argument, NULL, OPT_API_KEY_ENV},
 	{"embed-cache", required_argument, NULL, OPT_EMBED_CACHE},
+	{"embed-timeout", required_argument, NULL, OPT_EMBED_TIMEOUT},
+	{"embed-retries", required_argument, NULL, OPT_EMBED_RETRIES},
 	{"semantic-knn", required_argument, NULL, OPT_SEM_KNN},
 	/* --split */
 	{"split", required_argument, NULL, OPT_SPLIT},
@@ -316,6 +320,18 @@ int main(int argc, char **argv)
 		case OPT_EMBED_MODEL: eopts.model = optarg; break;
 		case OPT_API_KEY_ENV: eopts.api_key_env = optarg; break;
 		case OPT_EMBED_CACHE: eopts.cache_path = optarg; break;
+		case OPT_EMBED_TIMEOUT: {
+			double v;
+			if (nd_cli_parse_double("--embed-timeout", optarg, 0.001, 3600, &v))
+				return EXIT_USAGE;
+			eopts.timeout_ms = (unsigned)(v * 1000 + 0.5);
+			break;
+		}
+		case OPT_EMBED_RETRIES:
+			if (nd_cli_parse_uint("--embed-retries", optarg, 0, 100, &u))
+				return EXIT_USAGE;
+			eopts.max_retries = (unsigned)u;
+			break;
 		case OPT_SEM_KNN:
 			if (nd_cli_parse_uint("--semantic-knn", optarg, 0, 4096, &u))
 				return EXIT_USAGE;

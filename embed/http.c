@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -288,6 +289,8 @@ static int batch_start(http_ctx *c, CURLM *multi, batch *b)
 		b->hdr = s;
 	}
 	curl_easy_setopt(b->h, CURLOPT_URL, c->endpoint);
+	curl_easy_setopt(b->h, CURLOPT_PROTOCOLS_STR, "http,https"); /* and no redirect to file:// */
+	curl_easy_setopt(b->h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(b->h, CURLOPT_HTTPHEADER, b->hdr);
 	curl_easy_setopt(b->h, CURLOPT_POSTFIELDS, b->body.data);
 	curl_easy_setopt(b->h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)b->body.len);
@@ -555,6 +558,9 @@ int nd_http_embed(float **out, size_t *dim, const char *const *texts, const size
 			ul--;
 		if (ul + 12 >= sizeof c.endpoint)
 			return nd_seterr(ND_EINVAL, "embedding URL is too long");
+		if (strncasecmp(o->url, "http://", 7) != 0 && strncasecmp(o->url, "https://", 8) != 0)
+			return nd_seterr(ND_EINVAL, "embedding URL '%s' is not http:// or https:// (an OpenAI-compatible "
+						    "service, e.g. http://localhost:8000/v1)", o->url);
 		snprintf(c.endpoint, sizeof c.endpoint, "%.*s/embeddings", (int)ul, o->url);
 	}
 	if (o->api_key_env && (!getenv(o->api_key_env) || !*getenv(o->api_key_env)))

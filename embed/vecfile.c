@@ -97,7 +97,8 @@ static int read_npy(float **out, size_t *n, size_t *d, FILE *f, const char *path
 	{
 		int consumed = 0;
 		if (!v || sscanf(v, "(%llu, %llu)%n", &rows, &cols, &consumed) != 2 || consumed == 0) {
-			rc = nd_seterr(ND_EFORMAT, "%s: .npy shape %.24s is not 2-D (n, d)", path, v ? v : "(missing)");
+			rc = nd_seterr(ND_EFORMAT, "%s: .npy shape %.*s is not 2-D (n, d)", path,
+				       v ? (int)(strcspn(v, ")") + (v[strcspn(v, ")")] == ')')) : 9, v ? v : "(missing)");
 			goto out;
 		}
 	}
