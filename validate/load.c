@@ -453,7 +453,7 @@ static int hexok(const char *s)
 {
 	size_t i;
 	for (i = 0; s[i]; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+		if (!((s[i] >= '0' && s[i] <= '9') || ((s[i] | 0x20) >= 'a' && (s[i] | 0x20) <= 'f')))
 			return 0;
 	return i == 64;
 }
@@ -511,6 +511,9 @@ int nd_vreport_open(nd_vreport *r, const char *rp, nd_dedup_opts *dopts, int tak
 	r->clusters = ncl ? (size_t)ncl->valuedouble : (size_t)cJSON_GetArraySize(clusters);
 	r->conflicts = ncf ? (size_t)ncf->valuedouble : 0;
 	snprintf(r->sha, sizeof r->sha, "%s", in_sha->valuestring);
+	for (char *c = r->sha; *c; c++) /* compared with the lower-case digest */
+		if (*c >= 'A' && *c <= 'F')
+			*c = (char)(*c - 'A' + 'a');
 
 	/* the input must be the one the report was made from */
 	if (strcmp(in_path->valuestring, "-")) {
@@ -555,23 +558,30 @@ int nd_vreport_open(nd_vreport *r, const char *rp, nd_dedup_opts *dopts, int tak
 		l->threshold = member(r->root, "params.threshold")->valuedouble;
 		if (!(l->threshold > 0 && l->threshold <= 1))
 			return nd_seterr(ND_EFORMAT, "%s: params.threshold %g is outside (0, 1]", rp, l->threshold);
-#define NUM(path, dst, lo, hi)                                                                          \
+/* a parameter the report states must be one dedup could have used: absent is the
+ * default, anything else out of range is a damaged report, not silently replaced */
+#define NUM(path, dst, lo, hi, integral)                                                                \
 	do {                                                                                            \
 		const cJSON *x_ = member(r->root, path);                                                \
-		if (cJSON_IsNumber(x_) && x_->valuedouble >= (lo) && x_->valuedouble <= (hi))          \
-			dst = x_->valuedouble;                                                          \
+		if (!x_ || cJSON_IsNull(x_))                                                            \
+			break;                                                                          \
+		if (!cJSON_IsNumber(x_) || !(x_->valuedouble >= (lo) && x_->valuedouble <= (hi)) ||    \
+		    ((integral) && x_->valuedouble != floor(x_->valuedouble)))                          \
+			return nd_seterr(ND_EFORMAT, "%s: %s is not a%s number in [%g, %g]", rp, path,  \
+					 (integral) ? "n integer" : "", (double)(lo), (double)(hi));    \
+		dst = x_->valuedouble;                                                                  \
 	} while (0)
-		NUM("params.ngram", l->ngram, 1, 16);
-		NUM("params.num_perm", l->num_perm, 1, 4096);
-		NUM("params.seed", l->seed, 0, 1e18);
-		NUM("params.max_bucket", l->max_bucket, 0, 1e12);
-		NUM("params.simhash_bits", l->simhash_bits, 0, 16);
-		NUM("params.fp_weight", l->fp_weight, 0, 1e6);
-		NUM("params.fn_weight", l->fn_weight, 0, 1e6);
+		NUM("params.ngram", l->ngram, 1, 16, 1);
+		NUM("params.num_perm", l->num_perm, 1, 4096, 1);
+		NUM("params.seed", l->seed, 0, 1.8e19, 1);
+		NUM("params.max_bucket", l->max_bucket, 0, 1e12, 1);
+		NUM("params.simhash_bits", l->simhash_bits, 0, 16, 1);
+		NUM("params.fp_weight", l->fp_weight, 0, 1e6, 0);
+		NUM("params.fn_weight", l->fn_weight, 0, 1e6, 0);
 		const cJSON *src = member(r->root, "params.bands_rows_source");
 		if (cJSON_IsString(src) && !strcmp(src->valuestring, "given")) {
-			NUM("params.bands", l->bands, 1, 4096);
-			NUM("params.rows", l->rows, 1, 4096);
+			NUM("params.bands", l->bands, 1, 4096, 1);
+			NUM("params.rows", l->rows, 1, 4096, 1);
 		}
 #undef NUM
 		const cJSON *meth = member(r->root, "params.method");
