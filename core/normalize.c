@@ -606,6 +606,8 @@ struct nd_normalizer {
 	size_t out_cap;
 	span_list scan[2]; /* the input's numbers; the output's, read back (canon_numbers) */
 	nd_buf numbers;    /* the joined feature string */
+	int icu_folded;    /* the last fold went through ICU: the text may hold combining marks
+	                    * (the unit-by-unit table never writes one) */
 };
 
 static int other_buf(nd_normalizer *z, const UChar *s) { return s == z->u[0] ? 1 : 0; }
@@ -633,8 +635,10 @@ static int fold_text(nd_normalizer *z, UChar **sp, size_t *np)
 	}
 	*sp = d;
 	*np = j;
+	z->icu_folded = 0;
 	return 0;
 icu:
+	z->icu_folded = 1;
 	len = unorm2_normalize(g.nfkc_cf, s, (int32_t)n, d, icu_cap(z->ucap[b]), &st);
 	if (st == U_BUFFER_OVERFLOW_ERROR) {
 		if ((rc = reserve_units(&z->u[b], &z->ucap[b], (size_t)len + 1)))
@@ -2113,25 +2117,39 @@ static int canon_text(nd_normalizer *z, int b, size_t start, size_t n, unsigned 
  * space or punctuation: the base is dropped from the output, and the mark would
  * then sit on whatever comes before it ("<.\u0338x" would be written "<\u0338x",
  * which the next pass composes into the symbol ≮ and drops). */
+static inline int maybe_mark(UChar c)
+{
+	/* the blocks that hold combining marks (Mn, Me) in the BMP; CJK text, its
+	 * punctuation and full-width forms are outside them and never asked about */
+	int in = (c >= 0x300 && c < 0x2000) || (c >= 0x20D0 && c <= 0x20FF) || (c >= 0x2C00 && c < 0x2E00) ||
+		 (c >= 0x302A && c <= 0x302F) || c == 0x3099 || c == 0x309A || (c >= 0xA600 && c < 0xAC00) ||
+		 (c >= 0xFB1E && c <= 0xFB1E) || (c >= 0xFE00 && c <= 0xFE2F);
+	return in && (U_GET_GC_MASK(c) & (U_GC_MN_MASK | U_GC_ME_MASK));
+}
+
 static size_t drop_orphan_marks(UChar *s, size_t n)
 {
-	size_t i, o = 0, w;
+	size_t i, o, w;
 	int base = CL_WORD; /* class of the last character that is not a mark */
-	for (i = 0; i < n; i += w) {
+	for (i = 0; i < n && !maybe_mark(s[i]); i++)
+		; /* most texts hold no mark: nothing to do */
+	if (i == n)
+		return n;
+	for (i = o = 0; i < n; i += w) {
 		int cl = class_at(s, n, i, &w);
 		if (is_escape_at(s, n, i)) { /* "\\n": a space in the output */
 			cl = CL_SPACE;
 			w = 2;
 		}
-		if (w == 1 && (U_GET_GC_MASK(s[i]) & (U_GC_MN_MASK | U_GC_ME_MASK))) {
+		if (w == 1 && maybe_mark(s[i])) {
 			if (base == CL_SPACE || base == CL_PUNCT || base == CL_IGNORE || base == CL_APOS ||
 			    base == CL_COMMA || base == CL_DOT)
 				continue;
 		} else {
 			base = cl;
 		}
-		memmove(s + o, s + i, w * sizeof *s);
-		o += w;
+		for (size_t k = 0; k < w; k++)
+			s[o++] = s[i + k];
 	}
 	return o;
 }
@@ -2218,7 +2236,7 @@ int nd_normalize_text(nd_normalizer *z, const char *text, size_t len, const char
 		return rc;
 	if (z->opts.t2s && (rc = t2s_text(z, &s, &n)))
 		return rc;
-	if (z->opts.strip_punct)
+	if (z->opts.strip_punct && (!z->opts.fold || z->icu_folded))
 		n = drop_orphan_marks(s, n);
 	if (z->opts.strip_numbering)
 		start = numbering_end(s, n, z->opts.strip_punct);
