@@ -221,6 +221,20 @@ int nd_cli_single_input(int argc, char **argv, int optind_, const char **input)
 	return 0;
 }
 
+/* The directory of @path into dir ("." for a bare name, "/" for /name); returns
+ * the last component. */
+static const char *parent_dir(const char *path, char *dir, size_t cap)
+{
+	const char *slash = strrchr(path, '/');
+	if (!slash)
+		snprintf(dir, cap, ".");
+	else if (slash == path)
+		snprintf(dir, cap, "/");
+	else
+		snprintf(dir, cap, "%.*s", (int)(slash - path), path);
+	return slash ? slash + 1 : path;
+}
+
 /* Where a path points: an existing file's device and inode, or, for a file not
  * there yet, its directory's device and inode and its last component. */
 typedef struct {
@@ -240,19 +254,13 @@ static int key_of(const char *path, file_key *k)
 		k->device = S_ISCHR(st.st_mode);
 		return 0;
 	}
-	const char *slash = strrchr(path, '/');
 	char dir[4096];
-	if (!slash)
-		snprintf(dir, sizeof dir, ".");
-	else if (slash == path)
-		snprintf(dir, sizeof dir, "/");
-	else
-		snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+	const char *name = parent_dir(path, dir, sizeof dir);
 	if (stat(dir, &st) != 0)
 		return -1;
 	k->dev = st.st_dev;
 	k->ino = st.st_ino;
-	k->name = slash ? slash + 1 : path;
+	k->name = name;
 	return 0;
 }
 
@@ -287,13 +295,7 @@ int nd_cli_output_check(const char *path)
 		if (!S_ISREG(st.st_mode))
 			return 0; /* a device or a pipe, written in place: opening it tells */
 	}
-	const char *slash = strrchr(path, '/');
-	if (!slash)
-		snprintf(dir, sizeof dir, ".");
-	else if (slash == path)
-		snprintf(dir, sizeof dir, "/");
-	else
-		snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+	parent_dir(path, dir, sizeof dir);
 	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
 		nd_cli_err("%s: cannot create output file: directory '%s' does not exist", path, dir);
 		return EXIT_IO;

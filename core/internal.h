@@ -63,6 +63,10 @@ typedef int (*nd_range_fn)(void *ctx, size_t begin, size_t end, unsigned worker)
 int nd_parallel_for(size_t n, size_t grain, unsigned threads, nd_range_fn fn, void *ctx);
 unsigned nd_cpu_count(void);
 
+/* Writes the decimal digits of @v so that they end at @end; returns where they
+ * start ("%llu" without printf: reports and readers format millions of them). */
+char *nd_utoa_end(unsigned long long v, char *end);
+
 /* Monotonic clock in seconds, for stage timings. */
 double nd_now(void);
 

@@ -183,22 +183,11 @@ static void scalar(nd_jw *w, const char *s)
 	put(w, s, strlen(s));
 }
 
-/* Decimal digits of @v, ending at @end; returns where they start. Reports hold
- * millions of indices, and snprintf was a tenth of writing them. */
-static char *utoa_end(unsigned long long v, char *end)
-{
-	do {
-		*--end = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	return end;
-}
-
 void nd_jw_int(nd_jw *w, long long v)
 {
 	char b[32], *e = b + sizeof b;
 	unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
-	char *p = utoa_end(u, e);
+	char *p = nd_utoa_end(u, e);
 	if (v < 0)
 		*--p = '-';
 	before_item(w);
@@ -208,7 +197,7 @@ void nd_jw_int(nd_jw *w, long long v)
 void nd_jw_uint(nd_jw *w, unsigned long long v)
 {
 	char b[32], *e = b + sizeof b;
-	char *p = utoa_end(v, e);
+	char *p = nd_utoa_end(v, e);
 	before_item(w);
 	put(w, p, (size_t)(e - p));
 }
@@ -236,7 +225,7 @@ void nd_jw_num(nd_jw *w, double v, int digits)
 			q /= 10;
 		}
 		*--p = '.';
-		p = utoa_end(q, p);
+		p = nd_utoa_end(q, p);
 		if (signbit(v)) /* "%.*f" keeps the sign of -0.00001 and -0.0 */
 			*--p = '-';
 		memmove(b, p, (size_t)(e - p) + 1);

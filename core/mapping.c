@@ -111,13 +111,9 @@ static int field_string(const cJSON *v, const char *field, int allow_number, nd_
 		if (d < 9e15 && d > -9e15 && d == (double)(long long)d) { /* range first: the cast of 6e47 is UB */
 			/* "%lld" by hand: a numeric id on each of a million records */
 			long long x = (long long)d;
-			unsigned long long u = x < 0 ? 0ULL - (unsigned long long)x : (unsigned long long)x;
-			char *e = buf + sizeof buf - 1, *p = e;
+			char *e = buf + sizeof buf - 1, *p;
 			*e = '\0';
-			do {
-				*--p = (char)('0' + u % 10);
-				u /= 10;
-			} while (u);
+			p = nd_utoa_end(x < 0 ? 0ULL - (unsigned long long)x : (unsigned long long)x, e);
 			if (x < 0)
 				*--p = '-';
 			memmove(buf, p, (size_t)(e - p) + 1);
