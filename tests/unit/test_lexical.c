@@ -588,6 +588,13 @@ TEST(lexical_filters_never_reject_a_similar_pair)
 	}
 }
 
+/* nd_sketch_missing_popcnt as the verification runs it: inlined into a
+ * target("popcnt") function (POPCNT instructions) */
+ND_TARGET_POPCNT static unsigned sketch_missing_hw(const uint64_t *x, const uint64_t *y)
+{
+	return nd_sketch_missing_popcnt(x, y);
+}
+
 TEST(lexical_sketch_popcount_matches_builtin)
 {
 	rng r = rng_for(14);
@@ -601,6 +608,9 @@ TEST(lexical_sketch_popcount_matches_builtin)
 			want += (unsigned)__builtin_popcountll(x[k] & ~y[k]);
 		}
 		CHECK_EQ_INT(nd_sketch_missing(x, y), want);
+		CHECK_EQ_INT(nd_sketch_missing_popcnt(x, y), want);
+		if (nd_have_popcnt())
+			CHECK_EQ_INT(sketch_missing_hw(x, y), want);
 	}
 }
 
