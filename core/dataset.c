@@ -399,26 +399,6 @@ static int compare_range(void *ctx, size_t b, size_t e, unsigned w)
 	return 0;
 }
 
-static int collect_spans(nd_dataset *ds)
-{
-	size_t cap = 1024;
-	nd_span s;
-	int rc;
-	if (!(ds->spans = malloc(cap * sizeof *ds->spans)))
-		return nd_seterr(ND_ENOMEM, "out of memory");
-	while ((rc = nd_input_next(ds->in, &s)) == 1) {
-		if (ds->n == cap) {
-			nd_span *p = nd_reallocarray(ds->spans, cap * 2, sizeof *p);
-			if (!p)
-				return nd_seterr(ND_ENOMEM, "out of memory holding %zu record positions", cap);
-			ds->spans = p;
-			cap *= 2;
-		}
-		ds->spans[ds->n++] = s;
-	}
-	return rc;
-}
-
 static int choose_mapping(nd_dataset *ds)
 {
 	const nd_input_info *info = nd_input_info_get(ds->in);
@@ -469,7 +449,7 @@ int nd_dataset_load(nd_dataset **out, const char *path, const nd_load_opts *opts
 	if ((rc = nd_input_open(&ds->in, path, &opts->input)))
 		goto fail;
 	const nd_input_info *info = nd_input_info_get(ds->in);
-	if ((rc = collect_spans(ds)))
+	if ((rc = nd_input_collect(ds->in, ds->workers, 0, &ds->spans, &ds->n)))
 		goto fail;
 	if (ds->n == 0) {
 		rc = nd_seterr(ND_EEMPTY, "%s: no records (the %s is empty)", path,

@@ -434,27 +434,55 @@ void nd_input_release_pages(nd_input *in, uint64_t begin, uint64_t end)
 		madvise((char *)in->map + b, (size_t)(e - b), MADV_DONTNEED);
 }
 
-static int take(nd_input *in, size_t p, nd_span *span)
+/* Scans the record value at d[p] (record number @index) into *span: its structure
+ * and the size limit. Reads the input only, so pieces of a file can be scanned at
+ * once (nd_input_collect). */
+static int scan_record(const nd_input *in, size_t p, size_t index, nd_span *span)
 {
 	size_t e, err_off;
 	const char *err;
 	int rc = nd_scan_value(in->data, in->size, p, &e, &err_off, &err);
 	if (rc) {
 		char msg[160];
-		snprintf(msg, sizeof msg, "record %zu: %s", in->index, err);
+		snprintf(msg, sizeof msg, "record %zu: %s", index, err);
 		return scan_error(in, rc, err_off, msg);
 	}
 	if (e - p > in->max_record) {
 		char msg[200];
 		snprintf(msg, sizeof msg, "record %zu is %zu bytes, over the %zu-byte limit "
-			 "(raise it with --max-record-bytes)", in->index, e - p, in->max_record);
+			 "(raise it with --max-record-bytes)", index, e - p, in->max_record);
 		return scan_error(in, ND_ELIMIT, p, msg);
 	}
 	span->offset = p;
 	span->len = e - p;
-	span->index = in->index++;
-	in->pos = e;
+	span->index = index;
+	return 0;
+}
+
+static int take(nd_input *in, size_t p, nd_span *span)
+{
+	int rc = scan_record(in, p, in->index, span);
+	if (rc)
+		return rc;
+	in->index++;
+	in->pos = p + span->len;
 	return 1;
+}
+
+/* JSON Lines: nothing but blanks may follow a record on its line. */
+static int check_line_end(const nd_input *in, const nd_span *span)
+{
+	const char *d = in->data;
+	size_t n = in->size, q = (size_t)span->offset + span->len;
+	while (q < n && (d[q] == ' ' || d[q] == '\t' || d[q] == '\r'))
+		q++;
+	if (q < n && d[q] != '\n') {
+		char msg[160];
+		snprintf(msg, sizeof msg, "unexpected data after record %zu on its line "
+			 "(JSON Lines needs one record per line)", span->index);
+		return scan_error(in, ND_EPARSE, q, msg);
+	}
+	return 0;
 }
 
 int nd_input_next(nd_input *in, nd_span *span)
@@ -473,18 +501,8 @@ int nd_input_next(nd_input *in, nd_span *span)
 			return 0;
 		}
 		int rc = take(in, p, span);
-		if (rc < 0)
+		if (rc < 0 || (rc = check_line_end(in, span)))
 			return rc;
-		/* nothing but blanks may follow a record on its line */
-		size_t q = in->pos;
-		while (q < n && (d[q] == ' ' || d[q] == '\t' || d[q] == '\r'))
-			q++;
-		if (q < n && d[q] != '\n') {
-			char msg[160];
-			snprintf(msg, sizeof msg, "unexpected data after record %zu on its line "
-				 "(JSON Lines needs one record per line)", span->index);
-			return scan_error(in, ND_EPARSE, q, msg);
-		}
 		return 1;
 	}
 	/* array or wrapped array */
@@ -513,4 +531,159 @@ int nd_input_next(nd_input *in, nd_span *span)
 	}
 	in->started = 1;
 	return take(in, p, span);
+}
+
+/* ------------------------------------------------------------------ collect -- */
+
+/* The serial scan: nd_input_next until the end. */
+static int collect_serial(nd_input *in, nd_span **out, size_t *count)
+{
+	size_t n = 0, cap = 1024;
+	nd_span *spans = malloc(cap * sizeof *spans), s;
+	int rc;
+	if (!spans)
+		return nd_seterr(ND_ENOMEM, "out of memory");
+	while ((rc = nd_input_next(in, &s)) == 1) {
+		if (n == cap) {
+			nd_span *p = nd_reallocarray(spans, cap * 2, sizeof *p);
+			if (!p) {
+				rc = nd_seterr(ND_ENOMEM, "out of memory holding %zu record positions", cap);
+				break;
+			}
+			spans = p;
+			cap *= 2;
+		}
+		spans[n++] = s;
+	}
+	if (rc) {
+		free(spans);
+		return rc;
+	}
+	*out = spans;
+	*count = n;
+	return 0;
+}
+
+/* One piece of a JSON Lines file: the records that start in [begin, end), numbered
+ * from 0 inside the piece. */
+typedef struct {
+	size_t begin, end;
+	nd_span *spans;
+	size_t n, cap;
+} jsonl_piece;
+
+typedef struct {
+	const nd_input *in;
+	jsonl_piece *pieces;
+} collect_ctx;
+
+/* Any failure, and a record that runs on past the end of its piece, sends the
+ * caller back to the serial scan, so its return value is only "not like serial". */
+static int scan_piece(const nd_input *in, jsonl_piece *pc)
+{
+	size_t pos = pc->begin;
+	for (;;) {
+		size_t p = skip_ws(in->data, in->size, pos);
+		int rc;
+		if (p >= pc->end)
+			return 0;
+		if (pc->n == pc->cap) {
+			size_t cap = pc->cap ? pc->cap * 2 : 1024;
+			nd_span *s = nd_reallocarray(pc->spans, cap, sizeof *s);
+			if (!s)
+				return nd_seterr(ND_ENOMEM, "out of memory");
+			pc->spans = s;
+			pc->cap = cap;
+		}
+		nd_span *s = &pc->spans[pc->n];
+		if ((rc = scan_record(in, p, pc->n, s)) || (rc = check_line_end(in, s)))
+			return rc;
+		pos = p + s->len;
+		if (pos > pc->end) /* a record over several lines crosses into the next piece */
+			return ND_EPARSE;
+		if ((++pc->n & 1023) == 0 && nd_interrupted())
+			return ND_EINTR;
+	}
+}
+
+static int scan_pieces(void *ctx, size_t b, size_t e, unsigned w)
+{
+	collect_ctx *c = ctx;
+	int rc = 0;
+	(void)w;
+	for (size_t k = b; k < e && !rc; k++)
+		rc = scan_piece(c->in, &c->pieces[k]);
+	return rc;
+}
+
+/* Pieces of about @piece_bytes, each ending just after a newline (or at the end). */
+static jsonl_piece *split_pieces(const nd_input *in, size_t piece_bytes, size_t *npieces)
+{
+	const char *d = in->data;
+	size_t n = in->size, begin = in->pos, k = 0;
+	size_t max = (n - begin) / piece_bytes + 1;
+	jsonl_piece *pcs = calloc(max, sizeof *pcs);
+	if (!pcs)
+		return NULL;
+	while (begin < n && k < max) {
+		size_t end = n;
+		if (n - begin > piece_bytes) {
+			const char *nl = memchr(d + begin + piece_bytes, '\n', n - begin - piece_bytes);
+			end = nl ? (size_t)(nl - d) + 1 : n;
+		}
+		pcs[k].begin = begin;
+		pcs[k].end = end;
+		k++;
+		begin = end;
+	}
+	*npieces = k;
+	return pcs;
+}
+
+int nd_input_collect(nd_input *in, unsigned threads, size_t piece_bytes, nd_span **out, size_t *count)
+{
+	jsonl_piece *pcs = NULL;
+	size_t np = 0, total = 0;
+	nd_span *spans = NULL;
+	int rc;
+
+	*out = NULL;
+	*count = 0;
+	if (!piece_bytes)
+		piece_bytes = ND_INPUT_PIECE_BYTES;
+	/* JSON strings hold no raw newline, so a JSON Lines file can be cut after
+	 * newlines and its pieces scanned at once; a piece that did not start at a
+	 * record (a record written over several lines) makes its scan fail or run on
+	 * past its end, and then the serial scan decides */
+	if (in->info.container != ND_CONTAINER_JSONL || in->index || in->done ||
+	    in->size - in->pos <= piece_bytes || !(pcs = split_pieces(in, piece_bytes, &np)) || np < 2)
+		goto serial;
+	if (nd_parallel_for(np, 1, threads, scan_pieces, &(collect_ctx){in, pcs}))
+		goto serial;
+	for (size_t k = 0; k < np; k++)
+		total += pcs[k].n;
+	if (!(spans = nd_reallocarray(NULL, total ? total : 1, sizeof *spans)))
+		goto serial;
+	for (size_t k = 0, at = 0; k < np; k++) {
+		for (size_t i = 0; i < pcs[k].n; i++) {
+			spans[at] = pcs[k].spans[i];
+			spans[at].index = at;
+			at++;
+		}
+		free(pcs[k].spans);
+	}
+	free(pcs);
+	in->index = total;
+	in->pos = in->size;
+	in->done = 1;
+	*out = spans;
+	*count = total;
+	return 0;
+serial:
+	for (size_t k = 0; pcs && k < np; k++)
+		free(pcs[k].spans);
+	free(pcs);
+	nd_error_clear();
+	rc = collect_serial(in, out, count);
+	return rc;
 }
