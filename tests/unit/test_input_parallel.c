@@ -5,6 +5,7 @@
 #include "harness.h"
 #include "input_internal.h"
 #include "internal.h"
+#include "sha256.h"
 #include "neardup/records.h"
 
 typedef struct {
@@ -137,4 +138,31 @@ TEST(input_collect_matches_serial_scan_random)
 		snprintf(what, sizeof what, "random input %d", round);
 		check_like_serial(what, text, len, (seed >> 50) % 4 ? 0 : 20);
 	}
+}
+
+/* The input's SHA-256 is taken window by window beside the parse (core/dataset.c):
+ * over more than two windows of records and the blank tail after the last one it
+ * must equal the digest of the whole file at any thread count. */
+TEST(dataset_sha256_is_the_files_digest)
+{
+	const size_t n = 140000; /* > 2 * LOAD_WINDOW */
+	nd_buf b = {0};
+	char want[65];
+	for (size_t i = 0; i < n; i++)
+		CHECK_OK(nd_buf_printf(&b, "{\"question\":\"q %zu\",\"answer\":\"a\"}\n", i));
+	CHECK_OK(nd_buf_append(&b, "\n  \n", 4));
+	const char *path = nd_test_write("sha.jsonl", b.data, b.len);
+	CHECK_OK(nd_sha256(b.data, b.len, want));
+	for (unsigned t = 1; t <= 2; t++) {
+		nd_load_opts o = ND_LOAD_OPTS_INIT;
+		nd_dataset *ds = NULL;
+		o.threads = t;
+		CHECK_OK(nd_dataset_load(&ds, path, &o));
+		if (ds) {
+			CHECK_EQ_INT(nd_dataset_count(ds), n);
+			CHECK_EQ_STR(nd_dataset_sha256(ds), want);
+		}
+		nd_dataset_free(ds);
+	}
+	nd_buf_free(&b);
 }
