@@ -438,6 +438,7 @@ int main(int argc, char **argv)
 		info.semantic_threshold = eopts.threshold;
 	}
 	nd_cli_progress("finding near-duplicates");
+	dopts.max_details = max_listed; /* the report lists no more */
 	rc = nd_dedup_run(&res, ds, &dopts, sem_pairs, n_sem);
 	nd_cli_progress(NULL);
 	if (rc) {

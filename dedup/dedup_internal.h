@@ -17,6 +17,10 @@ unsigned nd_guard_check_strict(const nd_compare *a, const nd_compare *b, unsigne
 /* 1 when both records have an answer and the answers differ. */
 int nd_answers_differ(const nd_compare *a, const nd_compare *b);
 
+/* 1 when records a and b have one shingle set because their texts are the same
+ * bytes (the lexical pass groups identical texts); 0 for texts without one. */
+int nd_shingle_sets_same(const nd_shingle_sets *s, size_t a, size_t b);
+
 /* Index 0..4 of a single ND_GUARD_* bit (for per-guard counters). */
 int nd_guard_index(unsigned guard);
 

@@ -135,22 +135,23 @@ static int edge_cmp(const void *x, const void *y)
 	return (int)a->pass - (int)b->pass;
 }
 
-/* The decide stage runs the guards on every pair in parallel; a vetoed pair's
- * detail ("40 vs 50", "左 → 右") is written then too, into the buffer of the
- * chunk it belongs to (NUL-terminated, in edge order), so nothing is diffed twice. */
+/* The decide stage runs the guards on every pair in parallel, without details:
+ * most pairs of a templated bank are vetoed (2.7M of 3.2M at 1M records), and a
+ * detail reads both records' strings. The first o->max_details variants get theirs
+ * afterwards, in parallel too, each chunk's details in its own buffer
+ * (NUL-terminated, in variant order). */
 #define DECIDE_GRAIN 4096
 typedef struct {
 	const nd_dataset *ds;
 	const nd_dedup_opts *o;
+	const nd_shingle_sets *sets;
 	edge *e;
-	nd_buf *details; /* one per chunk of DECIDE_GRAIN edges */
 } decide_ctx;
 
 static int decide_range(void *ctx, size_t b, size_t e, unsigned w)
 {
 	(void)w; /* any worker does the same */
 	decide_ctx *c = ctx;
-	nd_buf *out = &c->details[b / DECIDE_GRAIN];
 	for (size_t i = b; i < e; i++) {
 		edge *x = &c->e[i];
 		/* b is anywhere in the dataset: fetch its comparison data a few pairs
@@ -160,17 +161,53 @@ static int decide_range(void *ctx, size_t b, size_t e, unsigned w)
 		if (i + 8 < e)
 			__builtin_prefetch(nd_dataset_compare(c->ds, c->e[i + 8].b)->stem);
 		const nd_compare *ca = nd_dataset_compare(c->ds, x->a), *cb = nd_dataset_compare(c->ds, x->b);
-		char detail[200];
-		if (x->pass != ND_PASS_SEMANTIC && ca->text_len == cb->text_len &&
-		    memcmp(ca->text, cb->text, ca->text_len) == 0)
-			x->pass = ND_PASS_EXACT; /* a lexical pair of identical texts */
-		x->veto = (unsigned char)(x->lexical ? nd_guard_check(ca, cb, c->o->guards, detail, sizeof detail)
-						     : nd_guard_check_strict(ca, cb, c->o->guards, detail, sizeof detail));
+		/* a lexical pair of identical texts (the lexical pass grouped them: one
+		 * set for both) */
+		if (x->pass != ND_PASS_SEMANTIC && nd_shingle_sets_same(c->sets, x->a, x->b))
+			x->pass = ND_PASS_EXACT;
+		x->veto = (unsigned char)(x->lexical ? nd_guard_check(ca, cb, c->o->guards, NULL, 0)
+						     : nd_guard_check_strict(ca, cb, c->o->guards, NULL, 0));
 		x->conflict = !x->veto && nd_answers_differ(ca, cb);
-		if (x->veto && nd_buf_append(out, detail, strlen(detail) + 1))
-			return nd_seterr(ND_ENOMEM, "out of memory for variant details");
 	}
 	return nd_interrupted() ? nd_seterr(ND_EINTR, "interrupted") : 0;
+}
+
+typedef struct {
+	const nd_dataset *ds;
+	const nd_dedup_opts *o;
+	nd_variant *v;
+	const unsigned char *strict; /* per variant: a pair only the semantic pass found */
+	nd_buf *details;             /* one per chunk of DECIDE_GRAIN variants */
+} detail_ctx;
+
+/* The details of variants [b, e): the same guard, run again with a detail. */
+static int detail_range(void *ctx, size_t b, size_t e, unsigned w)
+{
+	(void)w; /* any worker does the same */
+	detail_ctx *c = ctx;
+	nd_buf *out = &c->details[b / DECIDE_GRAIN];
+	size_t *at = malloc((e - b) * sizeof *at);
+	if (!at)
+		return nd_seterr(ND_ENOMEM, "out of memory for variant details");
+	for (size_t i = b; i < e; i++) {
+		nd_variant *v = &c->v[i];
+		const nd_compare *ca = nd_dataset_compare(c->ds, v->a), *cb = nd_dataset_compare(c->ds, v->b);
+		char detail[200];
+		unsigned g = c->strict[i] ? nd_guard_check_strict(ca, cb, c->o->guards, detail, sizeof detail)
+					  : nd_guard_check(ca, cb, c->o->guards, detail, sizeof detail);
+		at[i - b] = out->len;
+		if (g != v->guard) /* cannot happen: the same checks on the same records */
+			detail[0] = '\0';
+		if (nd_buf_append(out, detail, strlen(detail) + 1)) {
+			free(at);
+			return nd_seterr(ND_ENOMEM, "out of memory for variant details");
+		}
+	}
+	/* pointers once the buffer has stopped growing */
+	for (size_t i = b; i < e; i++)
+		c->v[i].detail = out->data + at[i - b];
+	free(at);
+	return 0;
 }
 
 static void details_free(nd_buf *d, size_t n)
@@ -258,6 +295,16 @@ typedef struct {
 	size_t ncl, split;
 } component;
 
+/* A worker's scratch arrays for form_groups, grown to the largest component it
+ * has formed (most components are two or three records: a malloc each was a
+ * good part of the stage). */
+typedef struct {
+	unsigned char *taken, *ingroup;
+	uint32_t *grp, *order;
+	size_t *gi;
+	size_t cap;
+} scratch;
+
 typedef struct {
 	const nd_dataset *ds;
 	const nd_dedup_opts *o;
@@ -269,12 +316,62 @@ typedef struct {
 	component *comp;
 	nd_cluster *clusters;
 	nd_member *members;
+	scratch *scr;  /* per worker */
 } cluster_ctx;
+
+static int scratch_reserve(scratch *s, size_t k)
+{
+	if (k <= s->cap)
+		return 0;
+	free(s->taken);
+	free(s->ingroup);
+	free(s->grp);
+	free(s->order);
+	free(s->gi);
+	s->taken = calloc(k, 1);
+	s->ingroup = calloc(k, 1);
+	s->grp = malloc(k * sizeof *s->grp);
+	s->order = malloc(k * sizeof *s->order);
+	s->gi = malloc(k * sizeof *s->gi);
+	s->cap = k;
+	if (!s->taken || !s->ingroup || !s->grp || !s->order || !s->gi) {
+		s->cap = 0;
+		return nd_seterr(ND_ENOMEM, "out of memory for a component of %zu records", k);
+	}
+	return 0;
+}
+
+static void scratch_free(scratch *s)
+{
+	free(s->taken);
+	free(s->ingroup);
+	free(s->grp);
+	free(s->order);
+	free(s->gi);
+}
+
+/* Ascending sorts of the small arrays form_groups makes (a group's members):
+ * insertion sort up to a few dozen, qsort beyond. */
+#define SMALL_SORT 32
 
 static int size_cmp(const void *x, const void *y)
 {
 	size_t a = *(const size_t *)x, b = *(const size_t *)y;
 	return a < b ? -1 : a > b;
+}
+
+static void sort_sizes(size_t *v, size_t n)
+{
+	if (n > SMALL_SORT) {
+		qsort(v, n, sizeof *v, size_cmp);
+		return;
+	}
+	for (size_t i = 1; i < n; i++) {
+		size_t x = v[i], j = i;
+		for (; j > 0 && v[j - 1] > x; j--)
+			v[j] = v[j - 1];
+		v[j] = x;
+	}
 }
 
 static int sort_by_keep(const void *x, const void *y, void *kc)
@@ -288,26 +385,40 @@ static int u32_cmp(const void *x, const void *y)
 	return a < b ? -1 : a > b;
 }
 
+static void sort_u32(uint32_t *v, size_t n)
+{
+	if (n > SMALL_SORT) {
+		qsort(v, n, sizeof *v, u32_cmp);
+		return;
+	}
+	for (size_t i = 1; i < n; i++) {
+		uint32_t x = v[i];
+		size_t j = i;
+		for (; j > 0 && v[j - 1] > x; j--)
+			v[j] = v[j - 1];
+		v[j] = x;
+	}
+}
+
 /* Forms the final groups of one union-find component @m[0..k) (sorted by keep
  * order): the best remaining record leads a group of every remaining member that
  * has an accepted edge to it or is itself similar to it (Jaccard >= threshold, no
  * guard firing); the rest form further groups. */
-static int form_groups(cluster_ctx *c, component *cp)
+static int form_groups(cluster_ctx *c, component *cp, scratch *scr)
 {
 	uint32_t *m = c->order + cp->start;
 	size_t k = cp->k;
 	nd_member *out = c->members + cp->start;
 	nd_cluster *cl_out = c->clusters + cp->start;
 	const nd_dataset *ds = c->ds;
-	unsigned char *taken = calloc(k, 1), *ingroup = calloc(k, 1);
-	uint32_t *grp = malloc(k * sizeof *grp);
-	size_t *gi = malloc(k * sizeof *gi);
 	int rc = 0, first_group = 1;
 	size_t written = 0;
-	if (!taken || !ingroup || !grp || !gi) {
-		rc = nd_seterr(ND_ENOMEM, "out of memory");
-		goto out;
-	}
+	if ((rc = scratch_reserve(scr, k)))
+		return rc;
+	/* taken[] and ingroup[] are all zero between components */
+	unsigned char *taken = scr->taken, *ingroup = scr->ingroup;
+	uint32_t *grp = scr->grp;
+	size_t *gi = scr->gi;
 	for (size_t i = 0; i < k; i++)
 		c->pos[m[i]] = (uint32_t)i;
 	for (size_t lead = 0; lead < k; lead++) {
@@ -349,7 +460,7 @@ static int form_groups(cluster_ctx *c, component *cp)
 		}
 		/* members in keep order (their position in m), so ties below go to the
 		 * better record */
-		qsort(gi + 1, ng - 1, sizeof *gi, size_cmp);
+		sort_sizes(gi + 1, ng - 1);
 		for (size_t x = 0; x < ng; x++) {
 			grp[x] = m[gi[x]];
 			ingroup[gi[x]] = 1;
@@ -394,16 +505,12 @@ static int form_groups(cluster_ctx *c, component *cp)
 		cl.n_members = ng;
 		cl.members = out + written;
 		/* kept first, the others by index */
-		uint32_t *order = malloc(ng * sizeof *order);
-		if (!order) {
-			rc = nd_seterr(ND_ENOMEM, "out of memory");
-			goto out;
-		}
+		uint32_t *order = scr->order;
 		size_t no = 0;
 		for (size_t x = 0; x < ng; x++)
 			if (x != kept)
 				order[no++] = grp[x];
-		qsort(order, no, sizeof *order, u32_cmp);
+		sort_u32(order, no);
 		nd_member *mm = out + written;
 		mm[0].index = kept_idx;
 		mm[0].similarity = 1.0f;
@@ -411,7 +518,7 @@ static int form_groups(cluster_ctx *c, component *cp)
 		mm[0].cosine = NAN;
 		for (size_t x = 0; x < no; x++) {
 			uint32_t idx = order[x];
-			float s = jaccard_of(c->sets, kept_idx, idx);
+			float s = NAN;
 			/* the pass: that of the edge to the kept record, else of the member's
 			 * strongest edge inside the group */
 			size_t p = graph_edge(c->g, kept_idx, idx);
@@ -421,6 +528,8 @@ static int form_groups(cluster_ctx *c, component *cp)
 				pass = (nd_pass)c->g->pass[p];
 				if (pass == ND_PASS_SEMANTIC) /* a semantic edge's sim is its cosine */
 					cosine = c->g->sim[p];
+				else /* a lexical edge's is the Jaccard, computed as jaccard_of does */
+					s = c->g->sim[p];
 			} else {
 				float best = -1;
 				for (size_t q = c->g->off[idx]; q < c->g->off[idx + 1]; q++) {
@@ -432,37 +541,34 @@ static int form_groups(cluster_ctx *c, component *cp)
 					}
 				}
 			}
+			if (isnan(s))
+				s = jaccard_of(c->sets, kept_idx, idx);
 			mm[x + 1].index = idx;
 			mm[x + 1].similarity = s;
 			mm[x + 1].pass = pass;
 			mm[x + 1].cosine = cosine;
 		}
-		free(order);
 		for (size_t x = 0; x < ng; x++)
 			ingroup[gi[x]] = 0;
 		written += ng;
 		cl_out[cp->ncl++] = cl;
 	}
-out:
-	for (size_t i = 0; i < k; i++)
+	for (size_t i = 0; i < k; i++) {
 		c->pos[m[i]] = UINT32_MAX;
-	free(taken);
-	free(ingroup);
-	free(grp);
-	free(gi);
+		taken[i] = 0;
+	}
 	return rc;
 }
 
 /* Components [b, e): sorted into keep order, then formed into clusters. */
 static int cluster_range(void *ctx, size_t b, size_t e, unsigned w)
 {
-	(void)w; /* any worker does the same */
 	cluster_ctx *c = ctx;
 	int rc;
 	for (size_t i = b; i < e; i++) {
 		component *cp = &c->comp[i];
 		qsort_r(c->order + cp->start, cp->k, sizeof *c->order, sort_by_keep, &c->kc);
-		if ((rc = form_groups(c, cp)))
+		if ((rc = form_groups(c, cp, &c->scr[w])))
 			return rc;
 	}
 	return nd_interrupted() ? nd_seterr(ND_EINTR, "interrupted") : 0;
@@ -488,7 +594,8 @@ int nd_dedup_run(nd_result **out, const nd_dataset *ds, const nd_dedup_opts *o, 
 	nd_cluster *tmpc = NULL;
 	nd_buf *details = NULL;
 	size_t nchunks = 0;
-	unsigned char *use = NULL;
+	unsigned char *use = NULL, *strict = NULL;
+	scratch *scr = NULL;
 	uint32_t *parent = NULL, *order = NULL, *pos = NULL;
 	graph g;
 	int rc = 0;
@@ -573,13 +680,7 @@ int nd_dedup_run(nd_result **out, const nd_dataset *ds, const nd_dedup_opts *o, 
 		e[w++] = e[i];
 	}
 	ne = w;
-	nchunks = ne / DECIDE_GRAIN + 1;
-	details = calloc(nchunks, sizeof *details);
-	if (!details) {
-		rc = nd_seterr(ND_ENOMEM, "out of memory");
-		goto fail;
-	}
-	decide_ctx dc = {ds, o, e, details};
+	decide_ctx dc = {ds, o, sets, e};
 	if ((rc = nd_parallel_for(ne, DECIDE_GRAIN, o->lex.threads, decide_range, &dc)))
 		goto fail;
 	use = calloc(ne + 1, 1);
@@ -606,27 +707,25 @@ int nd_dedup_run(nd_result **out, const nd_dataset *ds, const nd_dedup_opts *o, 
 		use[i] = 1;
 		r->stats.accepted++;
 	}
-	/* variants and conflicts, with their details */
+	/* variants and conflicts, then the details of the first max_details variants */
+	size_t ndet = nvar < o->max_details ? nvar : o->max_details;
 	r->variants = calloc(nvar + 1, sizeof *r->variants);
 	r->conflicts = calloc(ncon + 1, sizeof *r->conflicts);
-	if (!r->variants || !r->conflicts) {
+	strict = malloc(ndet + 1);
+	if (!r->variants || !r->conflicts || !strict) {
 		rc = nd_seterr(ND_ENOMEM, "out of memory");
 		goto fail;
 	}
-	size_t dpos = 0; /* read position in the current chunk's details */
 	for (size_t i = 0; i < ne; i++) {
-		if (i % DECIDE_GRAIN == 0)
-			dpos = 0;
 		if (e[i].veto) {
-			const nd_buf *db = &details[i / DECIDE_GRAIN];
-			const char *detail = db->data + dpos;
-			dpos += strlen(detail) + 1;
+			if (r->nvariants < ndet)
+				strict[r->nvariants] = !e[i].lexical;
 			nd_variant *v = &r->variants[r->nvariants++];
 			v->a = e[i].a;
 			v->b = e[i].b;
 			v->similarity = e[i].sim;
 			v->guard = e[i].veto;
-			v->detail = detail; /* in its chunk's buffer, which the result keeps */
+			v->detail = NULL;
 		} else if (e[i].conflict) {
 			const nd_compare *a = nd_dataset_compare(ds, e[i].a), *b = nd_dataset_compare(ds, e[i].b);
 			nd_conflict *c = &r->conflicts[r->nconflicts++];
@@ -636,6 +735,16 @@ int nd_dedup_run(nd_result **out, const nd_dataset *ds, const nd_dedup_opts *o, 
 			c->answer_b = b->answer;
 		}
 	}
+	nchunks = ndet / DECIDE_GRAIN + 1;
+	if (!(details = calloc(nchunks, sizeof *details))) {
+		rc = nd_seterr(ND_ENOMEM, "out of memory");
+		goto fail;
+	}
+	detail_ctx tc = {ds, o, r->variants, strict, details};
+	if ((rc = nd_parallel_for(ndet, DECIDE_GRAIN, o->lex.threads, detail_range, &tc)))
+		goto fail;
+	free(strict);
+	strict = NULL;
 	r->details = details; /* the variants point into them */
 	r->ndetails = nchunks;
 	details = NULL;
@@ -702,8 +811,18 @@ int nd_dedup_run(nd_result **out, const nd_dataset *ds, const nd_dedup_opts *o, 
 			comp[ncomp++] = (component){i, j - i, 0, 0};
 		i = j;
 	}
-	cluster_ctx cc = {ds, o, &g, {ds, o->keep}, sets, pos, order, comp, tmpc, r->members};
-	if ((rc = nd_parallel_for(ncomp, 256, o->lex.threads, cluster_range, &cc)))
+	unsigned nw = o->lex.threads ? o->lex.threads : nd_cpu_count();
+	if (!(scr = calloc(nw, sizeof *scr))) {
+		rc = nd_seterr(ND_ENOMEM, "out of memory");
+		goto fail;
+	}
+	cluster_ctx cc = {ds, o, &g, {ds, o->keep}, sets, pos, order, comp, tmpc, r->members, scr};
+	rc = nd_parallel_for(ncomp, 256, nw, cluster_range, &cc);
+	for (unsigned k = 0; k < nw; k++)
+		scratch_free(&scr[k]);
+	free(scr);
+	scr = NULL;
+	if (rc)
 		goto fail;
 	size_t total = 0;
 	for (size_t i = 0; i < ncomp; i++)
@@ -767,6 +886,7 @@ fail:
 	free(parent);
 	free(order);
 	free(use);
+	free(strict);
 	free(e);
 	free(pairs);
 	free(texts);

@@ -505,6 +505,12 @@ const uint32_t *nd_shingle_sets_get(const nd_shingle_sets *s, size_t i, size_t *
 	return n ? k : NULL;
 }
 
+int nd_shingle_sets_same(const nd_shingle_sets *s, size_t a, size_t b)
+{
+	uint32_t sa = set_of(s, a);
+	return sa != ND_SETS_NONE && sa == set_of(s, b);
+}
+
 double nd_shingle_sets_jaccard(const nd_shingle_sets *s, size_t a, size_t b)
 {
 	size_t na, nb, inter;

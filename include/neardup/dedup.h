@@ -53,7 +53,7 @@ ND_API int nd_keep_parse(nd_keep_policy *out, const char *name);
 ND_API const char *nd_conflict_name(nd_conflict_policy p);
 ND_API int nd_conflict_parse(nd_conflict_policy *out, const char *name);
 
-#define ND_DEDUP_OPTS_VERSION 1
+#define ND_DEDUP_OPTS_VERSION 2
 typedef struct {
 	unsigned version;        /* ND_DEDUP_OPTS_VERSION */
 	nd_lex_opts lex;         /* the lexical pass (threshold, method, n-gram, b/r …) */
@@ -61,10 +61,14 @@ typedef struct {
 	nd_keep_policy keep;     /* default ND_KEEP_COMPLETE */
 	nd_conflict_policy on_conflict; /* default ND_CONFLICT_KEEP */
 	size_t giant_cluster;    /* clusters at least this large are flagged; default 50 */
+	size_t max_details;      /* the first this many variants (in pair order) get their
+	                          * detail, the rest NULL: a detail reads both records'
+	                          * strings, and a templated bank has millions of variants
+	                          * (dedup sets its --max-listed); default SIZE_MAX, all */
 } nd_dedup_opts;
 #define ND_DEDUP_OPTS_INIT                                                               \
 	{ ND_DEDUP_OPTS_VERSION, ND_LEX_OPTS_INIT, ND_GUARD_ALL, ND_KEEP_COMPLETE,           \
-	  ND_CONFLICT_KEEP, 50 }
+	  ND_CONFLICT_KEEP, 50, SIZE_MAX }
 
 /* Which pass found a pair. */
 typedef enum { ND_PASS_EXACT = 0, ND_PASS_MINHASH, ND_PASS_SIMHASH, ND_PASS_SEMANTIC } nd_pass;
@@ -100,7 +104,7 @@ typedef struct {
 	uint32_t a, b;
 	float similarity;
 	unsigned guard;         /* the ND_GUARD_* that vetoed it (the first that fired) */
-	const char *detail;     /* "40 vs 50", "左 → 右" … */
+	const char *detail;     /* "40 vs 50", "左 → 右" …; NULL past opts.max_details */
 } nd_variant;
 
 /* Duplicates whose answers differ. */

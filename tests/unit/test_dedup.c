@@ -128,6 +128,45 @@ TEST(dedup_each_guard_keeps_near_twins_apart)
 	CHECK_EQ_INT(s->vetoed[4], 1);
 	done(&x);
 
+	/* max_details: the first variants in pair order keep their detail, the rest
+	 * have none; the decisions do not change */
+	{
+		char details[16][200];
+		uint32_t pa[16], pb[16];
+		size_t na = 0, kept_all = 0;
+		run_t all = run(bank, &o);
+		if (all.r) {
+			const nd_variant *va;
+			na = nd_result_variants(all.r, &va);
+			for (size_t i = 0; i < na && i < 16; i++) {
+				CHECK(va[i].detail != NULL);
+				snprintf(details[i], sizeof details[i], "%s", va[i].detail ? va[i].detail : "");
+				pa[i] = va[i].a;
+				pb[i] = va[i].b;
+			}
+			kept_all = nd_result_stats(all.r)->kept;
+		}
+		done(&all);
+		nd_dedup_opts od = o;
+		od.max_details = 2;
+		run_t few = run(bank, &od);
+		if (few.r) {
+			const nd_variant *vf;
+			size_t nf = nd_result_variants(few.r, &vf);
+			CHECK_EQ_INT(nf, na);
+			CHECK(nf > 2 && nf <= 16);
+			for (size_t i = 0; i < nf && i < na && i < 16; i++) {
+				CHECK(vf[i].a == pa[i] && vf[i].b == pb[i]);
+				if (i < 2)
+					CHECK_MSG(vf[i].detail && strcmp(vf[i].detail, details[i]) == 0, "variant %zu", i);
+				else
+					CHECK_MSG(vf[i].detail == NULL, "variant %zu has a detail past max_details", i);
+			}
+			CHECK_EQ_INT(nd_result_stats(few.r)->kept, kept_all);
+		}
+		done(&few);
+	}
+
 	/* each guard can be switched off, and then its twins merge */
 	unsigned guards[] = {ND_GUARD_NUMBER, ND_GUARD_NEGATION, ND_GUARD_OPTIONS, ND_GUARD_SWAP};
 	uint32_t pairs[][2] = {{0, 1}, {2, 3}, {4, 5}, {9, 10}};
