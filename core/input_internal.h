@@ -13,6 +13,13 @@ void nd_input_where(const char *data, size_t size, size_t off, size_t *line, siz
  * returns ND_EPARSE/ND_ELIMIT with *err_off and a static *err text. */
 int nd_scan_value(const char *d, size_t n, size_t p, size_t *end, size_t *err_off, const char **err);
 
+/* The end of the JSON string at d[p] == '"' (the offset after its closing quote,
+ * SIZE_MAX when it is unterminated in d[0..n)), a backslash escaping the byte after
+ * it. nd_skip_string is the one the scanner uses (SSE2 on x86-64, else the
+ * portable one); both are here so a test can run one against the other. */
+size_t nd_skip_string(const char *d, size_t n, size_t p);
+size_t nd_skip_string_portable(const char *d, size_t n, size_t p);
+
 /* Pieces a JSON Lines file is cut into for nd_input_collect: large enough that a
  * piece's own costs (a memchr to the next newline, one span array, one work item)
  * vanish beside scanning it (~1 ms per MiB), small enough that two or more workers
