@@ -106,6 +106,7 @@ typedef struct {
 	                        * bucket, ND_NONE elsewhere; NULL when no band has one */
 	nd_kv **band_buf;      /* per worker */
 
+	nd_inter_fn inter;     /* the exact check's merge (AVX2 when the CPU has it) */
 	const uint64_t *cand;  /* SimHash */
 	float *sim;            /* per candidate: Jaccard, or -1 below the threshold */
 } lex_ctx;
@@ -288,11 +289,11 @@ static int locate_keys(void *ctx, size_t begin, size_t end, unsigned wk)
 
 /* The merge behind similar()'s filters, out of line: only the ~3% of candidates
  * the filters leave get here. */
-static int merge_check(const uint64_t *ta, const uint64_t *tb, size_t need, float *sim)
+static int merge_check(const lex_ctx *c, const uint64_t *ta, const uint64_t *tb, size_t need, float *sim)
 {
 	size_t na = ta[ROW_SIZE], nb = tb[ROW_SIZE], inter;
-	inter = nd_inter_at_least((const uint32_t *)(uintptr_t)ta[ROW_KEYS], na,
-				  (const uint32_t *)(uintptr_t)tb[ROW_KEYS], nb, need);
+	inter = c->inter((const uint32_t *)(uintptr_t)ta[ROW_KEYS], na, (const uint32_t *)(uintptr_t)tb[ROW_KEYS],
+			 nb, need);
 	if (inter < need)
 		return 0;
 	*sim = (float)((double)inter / (double)(na + nb - inter));
@@ -319,7 +320,7 @@ static inline ND_ALWAYS_INLINE int similar(const lex_ctx *c, const uint64_t *ta,
 	       : na - nd_sketch_missing(ta + ROW_SKETCH, tb + ROW_SKETCH) < need ||
 			 nb - nd_sketch_missing(tb + ROW_SKETCH, ta + ROW_SKETCH) < need)
 		return 0;
-	return merge_check(ta, tb, need, sim);
+	return merge_check(c, ta, tb, need, sim);
 }
 
 /* ---- 3. candidates: the buckets of every band ------------------------------------ */
@@ -728,6 +729,7 @@ int nd_lex_pairs_ex(const char *const *texts, const size_t *lens, size_t n, cons
 	}
 	for (i = 0; i < NEED_TABLE; i++)
 		c.need[i] = nd_jaccard_min_inter(i, c.o.threshold);
+	c.inter = nd_inter_best();
 
 	/* 1 + 2 */
 	t0 = nd_now();

@@ -164,6 +164,13 @@ size_t nd_jaccard_min_inter(size_t sum, double t);
  * @need as soon as it cannot reach @need any more (more than na - need keys of a,
  * or nb - need of b, found missing). */
 size_t nd_inter_at_least(const uint32_t *a, size_t na, const uint32_t *b, size_t nb, size_t need);
+/* The same with AVX2 blocks of eight keys (inter_avx2.c); the same value whenever
+ * it reaches @need (both are then the exact intersection), a value below @need
+ * otherwise. Call it only through nd_inter_best(). */
+size_t nd_inter_at_least_avx2(const uint32_t *a, size_t na, const uint32_t *b, size_t nb, size_t need);
+typedef size_t (*nd_inter_fn)(const uint32_t *a, size_t na, const uint32_t *b, size_t nb, size_t need);
+/* nd_inter_at_least_avx2 when the CPU has AVX2 and POPCNT, else nd_inter_at_least. */
+nd_inter_fn nd_inter_best(void);
 
 /* ---- minhash.c, minhash_avx2.c: signatures ------------------------------- */
 

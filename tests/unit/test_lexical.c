@@ -588,6 +588,51 @@ TEST(lexical_filters_never_reject_a_similar_pair)
 	}
 }
 
+/* sorted unique keys drawn from [0, range): dense ranges make long common runs,
+ * sparse ones few matches */
+static size_t random_set(rng *r, uint32_t *v, size_t want, uint32_t range)
+{
+	size_t n = 0;
+	for (size_t k = 0; k < want; k++)
+		v[n++] = (uint32_t)(rnd(r) % range);
+	qsort(v, n, sizeof *v, cmp_u32);
+	size_t u = 0;
+	for (size_t k = 0; k < n; k++)
+		if (u == 0 || v[u - 1] != v[k])
+			v[u++] = v[k];
+	return u;
+}
+
+TEST(lexical_inter_avx2_matches_scalar)
+{
+	rng r = rng_for(21);
+	if (nd_inter_best() == nd_inter_at_least)
+		fprintf(stderr, "  (no AVX2 here: the scalar merge is checked against itself)\n");
+	uint32_t a[400], b[400];
+	nd_inter_fn best = nd_inter_best();
+	for (int rep = 0; rep < 20000; rep++) {
+		uint32_t range = rep % 3 == 0 ? 64 : rep % 3 == 1 ? 600 : UINT32_MAX;
+		size_t na = random_set(&r, a, rnd(&r) % 300, range), nb = random_set(&r, b, rnd(&r) % 300, range);
+		if (rep % 5 == 0) { /* b a near copy of a: the case the lexical pass checks most */
+			nb = 0;
+			for (size_t k = 0; k < na; k++)
+				if (rnd(&r) % 10)
+					b[nb++] = a[k];
+		}
+		size_t exact = nd_inter_at_least(a, na, b, nb, 0);
+		size_t top = na < nb ? na : nb;
+		for (size_t need = 0; need <= top + 1; need += 1 + top / 16) {
+			/* best() is the AVX2 copy where the CPU has it (never called elsewhere) */
+			size_t s1 = nd_inter_at_least(a, na, b, nb, need), s3 = best(a, na, b, nb, need);
+			if (exact >= need) {
+				CHECK_MSG(s1 == exact && s3 == exact, "need %zu: %zu %zu, exact %zu", need, s1, s3, exact);
+			} else {
+				CHECK_MSG(s1 < need && s3 < need, "need %zu: %zu %zu, exact %zu", need, s1, s3, exact);
+			}
+		}
+	}
+}
+
 /* nd_sketch_missing_popcnt as the verification runs it: inlined into a
  * target("popcnt") function (POPCNT instructions) */
 ND_TARGET_POPCNT static unsigned sketch_missing_hw(const uint64_t *x, const uint64_t *y)
