@@ -278,7 +278,10 @@ static int compare_range(void *ctx, size_t b, size_t e, unsigned w)
 {
 	nd_dataset *ds = ctx;
 	nd_arena *a = &ds->arenas[w];
-	nd_buf text = {0}, stem = {0}, ans = {0};
+	/* working copies of one record (normalised options, number lists) go to tmp,
+	 * freed with the chunk: only what nd_compare keeps goes to the dataset's arena */
+	nd_arena tmp = {0};
+	nd_buf text = {0}, stem = {0}, ans = {0}, nb = {0};
 	int rc = 0;
 
 	if (!ds->norms[w] && (rc = nd_normalizer_create(&ds->norms[w], &ds->opts.norm)))
@@ -291,7 +294,7 @@ static int compare_range(void *ctx, size_t b, size_t e, unsigned w)
 		const char *out;
 		size_t out_len;
 		nd_text_features f;
-		text.len = stem.len = ans.len = 0;
+		text.len = stem.len = ans.len = nb.len = 0;
 		c->negations = 0;
 		for (int p = 0; p < ds->map.n_parts; p++) {
 			const char *part = ds->parts[i][p];
@@ -306,7 +309,7 @@ static int compare_range(void *ctx, size_t b, size_t e, unsigned w)
 				continue;
 			if ((stem.len && (rc = nd_buf_putc(&stem, ' '))) || (rc = nd_buf_append(&stem, out, out_len)))
 				goto fail;
-			collect_numbers(&nums, f.numbers, a);
+			collect_numbers(&nums, f.numbers, &tmp);
 			c->negations += f.negations;
 		}
 		if ((rc = nd_buf_append(&text, stem.data ? stem.data : "", stem.len)))
@@ -320,18 +323,18 @@ static int compare_range(void *ctx, size_t b, size_t e, unsigned w)
 		for (size_t k = 0; k < n_opts; k++) {
 			if ((rc = nd_normalize_text(nz, r->options[k], strlen(r->options[k]), &out, &out_len, &f)))
 				goto fail;
-			if (!(opt_norm[k] = nd_arena_strndup(a, out, out_len))) {
+			if (!(opt_norm[k] = nd_arena_strndup(&tmp, out, out_len))) {
 				rc = nd_seterr(ND_ENOMEM, "out of memory");
 				goto fail;
 			}
 			/* an option that holds numbers is identified by them ("1个", "1 个"
 			 * and "1" are one option; units and measure words vary by site) */
-			opt_key[k] = *f.numbers ? nd_arena_strndup(a, f.numbers, strlen(f.numbers)) : opt_norm[k];
+			opt_key[k] = *f.numbers ? nd_arena_strndup(&tmp, f.numbers, strlen(f.numbers)) : opt_norm[k];
 			if (!opt_key[k]) {
 				rc = nd_seterr(ND_ENOMEM, "out of memory");
 				goto fail;
 			}
-			collect_numbers(&nums, f.numbers, a);
+			collect_numbers(&nums, f.numbers, &tmp);
 			c->negations += f.negations;
 		}
 		const char *sorted[ND_MAX_OPTIONS];
@@ -376,19 +379,17 @@ static int compare_range(void *ctx, size_t b, size_t e, unsigned w)
 		if (rc)
 			goto fail;
 		qsort(nums.s, nums.n, sizeof *nums.s, cmp_str);
-		nd_buf nb = {0};
 		for (size_t k = 0; k < nums.n; k++) {
 			if ((k && nd_buf_putc(&nb, ',')) || nd_buf_append(&nb, nums.s[k], strlen(nums.s[k]))) {
-				nd_buf_free(&nb);
 				rc = ND_ENOMEM;
 				goto fail;
 			}
 		}
 		c->numbers = nd_arena_strndup(a, nb.data ? nb.data : "", nb.len);
-		nd_buf_free(&nb);
 		c->text = nd_arena_strndup(a, text.data ? text.data : "", text.len);
 		c->text_len = text.len;
-		c->stem = nd_arena_strndup(a, stem.data ? stem.data : "", stem.len);
+		/* text starts with the stem: without options they are one string */
+		c->stem = text.len == stem.len ? c->text : nd_arena_strndup(a, stem.data ? stem.data : "", stem.len);
 		c->stem_len = stem.len;
 		c->answer = nd_arena_strndup(a, ans.data ? ans.data : "", ans.len);
 		c->image_key = image_key(r->image, a);
@@ -408,6 +409,8 @@ static int compare_range(void *ctx, size_t b, size_t e, unsigned w)
 		nd_buf_free(&text);
 		nd_buf_free(&stem);
 		nd_buf_free(&ans);
+		nd_buf_free(&nb);
+		nd_arena_free(&tmp);
 		if (rc == ND_EUTF8 || rc == ND_ELIMIT) /* a text over the normalisation limit: say which record */
 			return record_error(ds, rc, i, r->span.offset);
 		return rc;
@@ -415,6 +418,8 @@ static int compare_range(void *ctx, size_t b, size_t e, unsigned w)
 	nd_buf_free(&text);
 	nd_buf_free(&stem);
 	nd_buf_free(&ans);
+	nd_buf_free(&nb);
+	nd_arena_free(&tmp);
 	return 0;
 }
 
