@@ -48,7 +48,8 @@ typedef struct {
 
 /* A bucket's members, gathered so that the all-pairs loop reads a few
  * contiguous kilobytes instead of k rows scattered over the whole table: member x
- * at row[x * (j + ROW_TAIL)], its band keys 0 .. j-1 then the row's tail. */
+ * at row[x * (ROW_HEAD + j)], the head of its row (ROW_*) then its band keys
+ * 0 .. j-1. */
 typedef struct {
 	uint64_t *row;
 	size_t cap;
@@ -62,19 +63,22 @@ typedef struct {
 } worker;
 
 /* What step 4 needs of a slot, in one row of the table c->row (c->stride words,
- * a multiple of 8 so a row is whole cache lines: two for b = 9):
- *   [0, bands)         the band keys (MinHash)
- *   bands + ROW_BIG    bit e: band e put the slot in a big bucket (e < 64)
- *   bands + ROW_SIZE   the size of its set
- *   bands + ROW_KEYS   where its keys are in the store (a pointer)
- *   bands + ROW_SKETCH the set's sketch (ND_SKETCH_WORDS words)
- * One row is one or two cache misses per slot and bucket; separate arrays were
- * five, which cost more than all the arithmetic of step 4. */
+ * a multiple of 8 so a row is whole cache lines: three for b = 12):
+ *   ROW_BIG            bit e: band e put the slot in a big bucket (e < 64)
+ *   ROW_SIZE           the size of its set
+ *   ROW_KEYS           where its keys are in the store (a pointer)
+ *   ROW_SKETCH         the set's sketch (ND_SKETCH_WORDS words)
+ *   ROW_HEAD + e       band e's key (MinHash), e < bands
+ * Band j's check reads the head and the keys of bands 0 .. j-1, a prefix of the
+ * row: one cache line for j <= 1, two up to j = 9 (with the keys first, every
+ * band read all three lines at b = 12). One row is one to three cache misses per
+ * slot and bucket; separate arrays were five, which cost more than all the
+ * arithmetic of step 4. */
 #define ROW_BIG 0
 #define ROW_SIZE 1
 #define ROW_KEYS 2
 #define ROW_SKETCH 3
-#define ROW_TAIL (ROW_SKETCH + ND_SKETCH_WORDS)
+#define ROW_HEAD (ROW_SKETCH + ND_SKETCH_WORDS) /* words before the band keys */
 
 typedef struct {
 	const char *const *texts;
@@ -124,6 +128,8 @@ static int check_interrupt(void)
 }
 
 static inline uint64_t *row_of(const lex_ctx *c, size_t s) { return c->row + s * c->stride; }
+/* the first word of row @row that band j's check does not read */
+static inline const uint64_t *row_end(const uint64_t *row, size_t j) { return row + ROW_HEAD + j; }
 
 static int kvvec_push(kvvec *v, uint64_t key, float sim)
 {
@@ -253,13 +259,13 @@ static int sign_set(void *ctx, size_t s, const nd_shingler *sh, const uint32_t *
 {
 	lex_ctx *c = ctx;
 	worker *w = &c->w[wk];
-	uint64_t *row = row_of(c, s), *tail = row + c->bands;
+	uint64_t *row = row_of(c, s);
 
 	c->active[s] = nkeys > 0;
-	tail[ROW_BIG] = 0;
-	tail[ROW_SIZE] = nkeys;
-	tail[ROW_KEYS] = 0; /* the block moves when it is done: see locate_keys */
-	nd_sketch_of(keys, nkeys, tail + ROW_SKETCH);
+	row[ROW_BIG] = 0;
+	row[ROW_SIZE] = nkeys;
+	row[ROW_KEYS] = 0; /* the block moves when it is done: see locate_keys */
+	nd_sketch_of(keys, nkeys, row + ROW_SKETCH);
 	if (!nkeys)
 		return 0;
 	if (c->o.method == ND_LEX_SIMHASH) {
@@ -268,7 +274,7 @@ static int sign_set(void *ctx, size_t s, const nd_shingler *sh, const uint32_t *
 		return 0;
 	}
 	c->minhash(&c->perms, keys, nkeys, w->sig);
-	nd_band_keys(w->sig, c->bands, c->rows, row);
+	nd_band_keys(w->sig, c->bands, c->rows, row + ROW_HEAD);
 	return 0;
 }
 
@@ -280,7 +286,7 @@ static int locate_keys(void *ctx, size_t begin, size_t end, unsigned wk)
 	lex_ctx *c = ctx;
 	for (size_t s = begin; s < end; s++) {
 		size_t n;
-		row_of(c, s)[c->bands + ROW_KEYS] = (uintptr_t)nd_sets_keys(c->sets, s, &n);
+		row_of(c, s)[ROW_KEYS] = (uintptr_t)nd_sets_keys(c->sets, s, &n);
 	}
 	return 0;
 }
@@ -300,7 +306,7 @@ static int merge_check(const lex_ctx *c, const uint64_t *ta, const uint64_t *tb,
 	return 1;
 }
 
-/* The exact test on two slots' row tails (ROW_*): 1 when they reach the
+/* The exact test on two slots' row heads (ROW_*): 1 when they reach the
  * threshold, with their Jaccard in *sim. The same decision as computing
  * (double)|A n B| / |A u B| >= t for every pair, only cheaper:
  * nd_jaccard_min_inter turns the test into "|A n B| >= need", and each filter is
@@ -332,7 +338,7 @@ static int bucket_bands(void *ctx, size_t begin, size_t end, unsigned wk)
 	for (size_t j = begin; j < end; j++) {
 		if ((rc = check_interrupt()))
 			return rc;
-		if ((rc = nd_lsh_band_buckets(c->row + j, c->stride, c->active, c->m, c->band_buf[wk],
+		if ((rc = nd_lsh_band_buckets(c->row + ROW_HEAD + j, c->stride, c->active, c->m, c->band_buf[wk],
 					      &c->runs[j])))
 			return rc;
 	}
@@ -360,7 +366,7 @@ static int rank_big_buckets(lex_ctx *c, size_t *big)
 				uint32_t s = r->item[x];
 				c->rank[(size_t)s * c->bands + j] = (uint32_t)(x - lo);
 				if (j < 64)
-					row_of(c, s)[c->bands + ROW_BIG] |= (uint64_t)1 << j;
+					row_of(c, s)[ROW_BIG] |= (uint64_t)1 << j;
 			}
 		}
 	}
@@ -397,10 +403,10 @@ static inline ND_ALWAYS_INLINE int check_link(lex_ctx *c, worker *w, size_t j, u
 {
 	const uint64_t *ra = row_of(c, a), *rb = row_of(c, b);
 	float sim;
-	if (emitted_before(c, j, ra, rb, ra[c->bands + ROW_BIG], a, b))
+	if (emitted_before(c, j, ra + ROW_HEAD, rb + ROW_HEAD, ra[ROW_BIG], a, b))
 		return 0;
 	w->candidates++;
-	if (!similar(c, ra + c->bands, rb + c->bands, &sim, hw))
+	if (!similar(c, ra, rb, &sim, hw))
 		return 0;
 	return kvvec_push(&w->found, nd_pair_key(a, b), sim);
 }
@@ -414,7 +420,7 @@ static inline ND_ALWAYS_INLINE int check_bucket(lex_ctx *c, worker *w, size_t j,
 						int hw)
 {
 	gathered *g = &w->g;
-	size_t lw = j + ROW_TAIL; /* words per gathered row */
+	size_t lw = ROW_HEAD + j; /* words per gathered row */
 	int rc;
 
 	if (k * lw > g->cap) {
@@ -430,13 +436,11 @@ static inline ND_ALWAYS_INLINE int check_bucket(lex_ctx *c, worker *w, size_t j,
 		if (x + PREFETCH_AHEAD < k) {
 			const uint64_t *next = row_of(c, it[x + PREFETCH_AHEAD]);
 			__builtin_prefetch(next);
-			__builtin_prefetch(next + c->stride - 1);
+			__builtin_prefetch(row_end(next, j) - 1);
 		}
-		/* loops, not memcpy: a libc call per row cost more than the copy */
-		for (size_t e = 0; e < j; e++)
+		/* a loop, not memcpy: a libc call per row cost more than the copy */
+		for (size_t e = 0; e < lw; e++)
 			dst[e] = row[e];
-		for (size_t e = 0; e < ROW_TAIL; e++)
-			dst[j + e] = row[c->bands + e];
 	}
 	for (size_t x = 0; x + 1 < k; x++) {
 		const uint64_t *gx = g->row + x * lw;
@@ -449,11 +453,11 @@ static inline ND_ALWAYS_INLINE int check_bucket(lex_ctx *c, worker *w, size_t j,
 			/* any earlier band with the same key? (no early exit, so the compiler
 			 * can compare whole vectors) then the exact test */
 			for (size_t e = 0; e < j; e++)
-				same |= gx[e] == gy[e];
-			if (same && emitted_before(c, j, gx, gy, gx[j + ROW_BIG], it[x], it[y]))
+				same |= gx[ROW_HEAD + e] == gy[ROW_HEAD + e];
+			if (same && emitted_before(c, j, gx + ROW_HEAD, gy + ROW_HEAD, gx[ROW_BIG], it[x], it[y]))
 				continue;
 			w->candidates++;
-			if (!similar(c, gx + j, gy + j, &sim, hw))
+			if (!similar(c, gx, gy, &sim, hw))
 				continue;
 			if ((rc = kvvec_push(&w->found, nd_pair_key(it[x], it[y]), sim)))
 				return rc;
@@ -483,7 +487,7 @@ static inline ND_ALWAYS_INLINE int verify_runs_with(void *ctx, size_t begin, siz
 			for (size_t x = 0; x < nk && x < PREFETCH_AHEAD; x++) {
 				const uint64_t *next = row_of(c, R->item[nlo + x]);
 				__builtin_prefetch(next);
-				__builtin_prefetch(next + c->stride - 1);
+				__builtin_prefetch(row_end(next, j) - 1);
 			}
 		}
 		if (k <= c->o.max_bucket) {
@@ -754,7 +758,7 @@ int nd_lex_pairs_ex(const char *const *texts, const size_t *lens, size_t n, cons
 		rc = nd_seterr(ND_ENOMEM, "out of memory for %zu fingerprints", c.m);
 		goto cleanup;
 	}
-	c.stride = (c.bands + ROW_TAIL + 7) / 8 * 8;
+	c.stride = (c.bands + ROW_HEAD + 7) / 8 * 8;
 	if (c.m > SIZE_MAX / sizeof(uint64_t) / c.stride ||
 	    !(c.row = aligned_alloc(64, c.m ? c.m * c.stride * sizeof *c.row : 64))) {
 		rc = nd_seterr(ND_ENOMEM, "out of memory for %u band keys of %zu texts", c.bands, c.m);
