@@ -25,7 +25,7 @@
 struct nd_dataset {
 	nd_input *in;
 	size_t n;
-	nd_span *spans;
+	nd_span *spans; /* while loading; each record keeps its own afterwards */
 	nd_record *recs;
 	nd_compare *cmp;
 	const char *(*parts)[ND_STEM_PARTS];
@@ -528,6 +528,8 @@ int nd_dataset_load(nd_dataset **out, const char *path, const nd_load_opts *opts
 	}
 	if ((rc = nd_sha256_update(sha, data + hashed, (size_t)(info->size - hashed))))
 		goto fail;
+	free(ds->spans);
+	ds->spans = NULL;
 	rc = nd_sha256_end(sha, ds->sha256); /* frees sha */
 	sha = NULL;
 	if (rc)
@@ -584,7 +586,7 @@ size_t nd_dataset_notes(const nd_dataset *ds, const char *const **notes)
 static void release_behind(const nd_dataset *ds, size_t i)
 {
 	if (i >= LOAD_WINDOW && i % LOAD_WINDOW == 0)
-		nd_input_release_pages(ds->in, ds->spans[i - LOAD_WINDOW].offset, ds->spans[i].offset);
+		nd_input_release_pages(ds->in, ds->recs[i - LOAD_WINDOW].span.offset, ds->recs[i].span.offset);
 }
 
 int nd_dataset_write(const nd_dataset *ds, const char *path, const unsigned char *keep)
@@ -604,20 +606,20 @@ int nd_dataset_write(const nd_dataset *ds, const char *path, const unsigned char
 			release_behind(ds, i);
 			if (!keep[i])
 				continue;
-			rc = nd_outfile_write(f, d + ds->spans[i].offset, ds->spans[i].len);
+			rc = nd_outfile_write(f, d + ds->recs[i].span.offset, ds->recs[i].span.len);
 			if (!rc)
 				rc = nd_outfile_write(f, eol, strlen(eol));
 		}
 	} else {
 		/* the bytes before the first record and after the last, and the separator
 		 * the input used between its first two records */
-		const nd_span *s0 = &ds->spans[0], *sl = &ds->spans[ds->n - 1];
+		const nd_span *s0 = &ds->recs[0].span, *sl = &ds->recs[ds->n - 1].span;
 		size_t tail = sl->offset + sl->len;
 		const char *sep = ",\n";
 		size_t seplen = 2;
 		if (ds->n >= 2) {
 			sep = d + s0->offset + s0->len;
-			seplen = ds->spans[1].offset - (s0->offset + s0->len);
+			seplen = ds->recs[1].span.offset - (s0->offset + s0->len);
 		}
 		rc = nd_outfile_write(f, d, s0->offset);
 		for (size_t i = 0; i < ds->n && !rc; i++) {
@@ -627,7 +629,7 @@ int nd_dataset_write(const nd_dataset *ds, const char *path, const unsigned char
 			if (!first)
 				rc = nd_outfile_write(f, sep, seplen);
 			if (!rc)
-				rc = nd_outfile_write(f, d + ds->spans[i].offset, ds->spans[i].len);
+				rc = nd_outfile_write(f, d + ds->recs[i].span.offset, ds->recs[i].span.len);
 			first = 0;
 		}
 		if (!rc)
