@@ -678,16 +678,18 @@ int nd_input_collect(nd_input *in, unsigned threads, size_t piece_bytes, nd_span
 	jsonl_piece *pcs = NULL;
 	size_t np = 0, total = 0;
 	nd_span *spans = NULL;
-	int rc;
 
 	*out = NULL;
 	*count = 0;
 	if (!piece_bytes)
 		piece_bytes = ND_INPUT_PIECE_BYTES;
-	/* JSON strings hold no raw newline, so a JSON Lines file can be cut after
-	 * newlines and its pieces scanned at once; a piece that did not start at a
-	 * record (a record written over several lines) makes its scan fail or run on
-	 * past its end, and then the serial scan decides */
+	/* a JSON Lines record sits on one line (JSON strings hold no raw newline),
+	 * so the file can be cut after newlines and its pieces scanned at once. A
+	 * piece that does not start where the serial scan would (a record written
+	 * over several lines, or a raw newline the scanner let through in a string)
+	 * makes a scan fail or run on past its piece's end, and then the serial scan
+	 * decides. Otherwise each piece ends in blanks after its last record and the
+	 * next starts at the record after them: the spans are the serial ones. */
 	if (in->info.container != ND_CONTAINER_JSONL || in->index || in->done ||
 	    in->size - in->pos <= piece_bytes || !(pcs = split_pieces(in, piece_bytes, &np)) || np < 2)
 		goto serial;
@@ -717,6 +719,5 @@ serial:
 		free(pcs[k].spans);
 	free(pcs);
 	nd_error_clear();
-	rc = collect_serial(in, out, count);
-	return rc;
+	return collect_serial(in, out, count);
 }
