@@ -649,6 +649,54 @@ cleanup:
 	return rc;
 }
 
+/* ---- 5. the verified pairs in order ------------------------------------------------ */
+
+typedef struct {
+	nd_kv *v, *tmp;
+	const size_t *part;
+} sort_ctx;
+
+static int sort_parts(void *ctx, size_t begin, size_t end, unsigned wk)
+{
+	(void)wk; /* any worker does the same */
+	sort_ctx *c = ctx;
+	for (size_t p = begin; p < end; p++)
+		nd_radix_sort_kv(c->v + c->part[p], c->tmp + c->part[p], c->part[p + 1] - c->part[p]);
+	return 0;
+}
+
+/* Sorts *v (keys unique) whose parts [part[p], part[p + 1]), p < np, are the
+ * workers' lists: each part on its own worker, then merged pairwise, level by
+ * level, between *v and *tmp (which may swap). */
+static int sort_found(nd_kv **v, nd_kv **tmp, size_t *part, size_t np)
+{
+	sort_ctx sc = {*v, *tmp, part};
+	int rc;
+	if ((rc = nd_parallel_for(np, 1, (unsigned)np, sort_parts, &sc)))
+		return rc;
+	while (np > 1) {
+		nd_kv *src = *v, *dst = *tmp;
+		size_t out = 0;
+		for (size_t p = 0; p < np; p += 2) {
+			/* an odd last part is copied as it is (mid = hi) */
+			size_t lo = part[p], mid = part[p + 1], hi = p + 1 < np ? part[p + 2] : mid;
+			size_t i = lo, j = mid, o = lo;
+			while (i < mid && j < hi)
+				dst[o++] = src[j].key < src[i].key ? src[j++] : src[i++];
+			while (i < mid)
+				dst[o++] = src[i++];
+			while (j < hi)
+				dst[o++] = src[j++];
+			part[out++] = lo;
+		}
+		part[out] = part[np];
+		np = out;
+		*v = dst;
+		*tmp = src;
+	}
+	return 0;
+}
+
 /* ---- options ---------------------------------------------------------------------- */
 
 static int check_opts(lex_ctx *c, const nd_lex_opts *opts)
@@ -700,6 +748,7 @@ int nd_lex_pairs_ex(const char *const *texts, const size_t *lens, size_t n, cons
 	nd_lex_stats st;
 	nd_u64vec stars = {0};
 	nd_kv *found = NULL, *kvtmp = NULL;
+	size_t *part = NULL;
 	uint64_t *tmp = NULL;
 	nd_pair *out = NULL;
 	size_t i, nver = 0, nout = 0, empty = 0;
@@ -785,19 +834,26 @@ int nd_lex_pairs_ex(const char *const *texts, const size_t *lens, size_t n, cons
 		rc = nd_seterr(ND_ENOMEM, "out of memory for %zu verified pairs", nver);
 		goto cleanup;
 	}
+	if (!(part = nd_malloc((c.nworkers + 1) * sizeof *part))) {
+		rc = nd_seterr(ND_ENOMEM, "out of memory");
+		goto cleanup;
+	}
 	nver = 0;
 	for (i = 0; i < c.nworkers; i++) {
+		part[i] = nver;
 		if (c.w[i].found.n)
 			memcpy(found + nver, c.w[i].found.v, c.w[i].found.n * sizeof *found);
 		nver += c.w[i].found.n;
 		free(c.w[i].found.v);
 		memset(&c.w[i].found, 0, sizeof c.w[i].found);
 	}
+	part[c.nworkers] = nver;
 	/* which worker verified which pair is scheduling; the sorted set is not.
 	 * Each pair was checked once (emitted_before), so there are no repeats. The
 	 * keys are slot pairs: slots are numbered in record order, so mapping them to
 	 * records keeps the order. */
-	nd_radix_sort_kv(found, kvtmp, nver);
+	if ((rc = sort_found(&found, &kvtmp, part, c.nworkers)))
+		goto cleanup;
 	for (i = 0; i < nver; i++)
 		found[i].key = nd_pair_key(c.reps[found[i].key >> 32], c.reps[(uint32_t)found[i].key]);
 	free(kvtmp);
@@ -870,6 +926,7 @@ cleanup:
 	free(c.fps);
 	free(found);
 	free(kvtmp);
+	free(part);
 	free(tmp);
 	free(out);
 	nd_u64vec_free(&stars);
