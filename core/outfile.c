@@ -115,11 +115,11 @@ int nd_outfile_open(nd_outfile **out, const char *path)
 	return 0;
 }
 
-static int flush_buf(nd_outfile *f)
+static int write_all(nd_outfile *f, const char *p, size_t n)
 {
 	size_t off = 0;
-	while (off < f->used) {
-		ssize_t w = write(f->fd, f->buf + off, f->used - off);
+	while (off < n) {
+		ssize_t w = write(f->fd, p + off, n - off);
 		if (w < 0) {
 			if (errno == EINTR && !nd_interrupted())
 				continue;
@@ -129,26 +129,46 @@ static int flush_buf(nd_outfile *f)
 		}
 		off += (size_t)w;
 	}
+	return 0;
+}
+
+static int flush_buf(nd_outfile *f)
+{
+	int rc = write_all(f, f->buf, f->used);
 	f->used = 0;
+	return rc;
+}
+
+/* The buffer is full, or @len does not fit: the interruption check, a flush, and a
+ * large block written without a copy. */
+static int write_slow(nd_outfile *f, const char *p, size_t len)
+{
+	int rc;
+	if (nd_interrupted())
+		return nd_seterr(ND_EINTR, "interrupted");
+	size_t room = OUT_BUF_SIZE - f->used;
+	memcpy(f->buf + f->used, p, room);
+	f->used = OUT_BUF_SIZE;
+	p += room;
+	len -= room;
+	if ((rc = flush_buf(f)))
+		return rc;
+	if (len >= OUT_BUF_SIZE)
+		return write_all(f, p, len);
+	memcpy(f->buf, p, len);
+	f->used = len;
 	return 0;
 }
 
 int nd_outfile_write(nd_outfile *f, const void *data, size_t len)
 {
-	const char *p = data;
-	int rc;
-	if (nd_interrupted())
-		return nd_seterr(ND_EINTR, "interrupted");
-	while (len) {
-		if (f->used == OUT_BUF_SIZE && (rc = flush_buf(f)))
-			return rc;
-		size_t room = OUT_BUF_SIZE - f->used, k = len < room ? len : room;
-		memcpy(f->buf + f->used, p, k);
-		f->used += k;
-		p += k;
-		len -= k;
+	/* most writes are a few bytes: a copy, and the checks when the buffer is full */
+	if (ND_LIKELY(len <= OUT_BUF_SIZE - f->used)) {
+		memcpy(f->buf + f->used, data, len);
+		f->used += len;
+		return 0;
 	}
-	return 0;
+	return write_slow(f, data, len);
 }
 
 int nd_outfile_printf(nd_outfile *f, const char *fmt, ...)
@@ -184,7 +204,7 @@ static void outfile_release(nd_outfile *f)
 
 int nd_outfile_commit(nd_outfile *f)
 {
-	int rc = flush_buf(f);
+	int rc = nd_interrupted() ? nd_seterr(ND_EINTR, "interrupted") : flush_buf(f);
 	if (f->is_stdout) {
 		if (f->fd != STDOUT_FILENO && close(f->fd) != 0 && !rc)
 			rc = nd_seterr(ND_EIO, "%s: close failed: %s", f->path, strerror(errno));
