@@ -300,6 +300,30 @@ int nd_report_write(const nd_result *r, const nd_dataset *ds, const nd_dedup_opt
 	return nd_jw_commit(&w, f);
 }
 
+/* Writes @n bytes of a record on one line: a record written over several lines has
+ * its newlines (whitespace between tokens, never inside strings) turned into
+ * spaces, as JSON Lines needs. */
+static int write_one_line(nd_outfile *f, const char *p, size_t n)
+{
+	const char *end = p + n;
+	const char *nl = memchr(p, '\n', n), *cr = memchr(p, '\r', n);
+	int rc = 0;
+	while ((nl || cr) && !rc) {
+		const char *q = !cr || (nl && nl < cr) ? nl : cr;
+		rc = nd_outfile_write(f, p, (size_t)(q - p));
+		if (!rc)
+			rc = nd_outfile_write(f, " ", 1);
+		p = q + 1;
+		if (q == nl)
+			nl = memchr(p, '\n', (size_t)(end - p));
+		else
+			cr = memchr(p, '\r', (size_t)(end - p));
+	}
+	if (!rc)
+		rc = nd_outfile_write(f, p, (size_t)(end - p));
+	return rc;
+}
+
 int nd_removed_write(const nd_result *r, const nd_dataset *ds, const char *path)
 {
 	const unsigned char *keep = nd_result_keep(r);
@@ -313,27 +337,26 @@ int nd_removed_write(const nd_result *r, const nd_dataset *ds, const char *path)
 			continue;
 		const nd_record *rec = nd_dataset_record(ds, i);
 		uint32_t k = nd_result_kept_by(r, i);
-		if (k == UINT32_MAX)
-			rc = nd_outfile_printf(f, "{\"index\": %zu, \"kept_by\": null, \"reason\": \"conflict-drop\", "
-					       "\"record\": ", i);
-		else
-			rc = nd_outfile_printf(f, "{\"index\": %zu, \"kept_by\": %u, \"reason\": \"duplicate\", "
-					       "\"record\": ", i, k);
-		/* the record's original bytes; JSON Lines needs one line, so a record
-		 * written over several lines has its newlines (whitespace between tokens,
-		 * never inside strings) turned into spaces */
-		const char *p = data + rec->span.offset;
-		size_t n = rec->span.len, s = 0;
-		for (size_t j = 0; j < n && !rc; j++) {
-			if (p[j] == '\n' || p[j] == '\r') {
-				rc = nd_outfile_write(f, p + s, j - s);
-				if (!rc)
-					rc = nd_outfile_write(f, " ", 1);
-				s = j + 1;
-			}
+		/* the line's start without printf: a million lines */
+		static const char s1[] = "{\"index\": ", s2[] = ", \"kept_by\": ",
+				  dup[] = ", \"reason\": \"duplicate\", \"record\": ",
+				  drop[] = "null, \"reason\": \"conflict-drop\", \"record\": ";
+		char num[24], *ne = num + sizeof num, *np = nd_utoa_end(i, ne);
+		rc = nd_outfile_write(f, s1, sizeof s1 - 1);
+		if (!rc)
+			rc = nd_outfile_write(f, np, (size_t)(ne - np));
+		if (!rc)
+			rc = nd_outfile_write(f, s2, sizeof s2 - 1);
+		if (!rc && k == UINT32_MAX) {
+			rc = nd_outfile_write(f, drop, sizeof drop - 1);
+		} else if (!rc) {
+			np = nd_utoa_end(k, ne);
+			rc = nd_outfile_write(f, np, (size_t)(ne - np));
+			if (!rc)
+				rc = nd_outfile_write(f, dup, sizeof dup - 1);
 		}
 		if (!rc)
-			rc = nd_outfile_write(f, p + s, n - s);
+			rc = write_one_line(f, data + rec->span.offset, rec->span.len);
 		if (!rc)
 			rc = nd_outfile_write(f, "}\n", 2);
 	}
