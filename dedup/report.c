@@ -103,6 +103,132 @@ static void member_id(nd_jw *w, const nd_dataset *ds, uint32_t i, const char *ke
 	}
 }
 
+/* What the report's long arrays are written from (nd_jw_items callbacks). */
+typedef struct {
+	const nd_dataset *ds;
+	const nd_cluster *cl;
+	const nd_variant *v;
+	const nd_conflict *cf;
+	size_t n; /* clusters, variants or conflicts: the array being written */
+} report_items;
+
+/* Pairs name two records anywhere in the dataset: their records are fetched eight
+ * pairs ahead and the id strings four ahead, as for cluster members. */
+#define PAIR_PREFETCH 4
+static void prefetch_pair(const nd_dataset *ds, uint32_t a, uint32_t b, uint32_t a2, uint32_t b2)
+{
+	__builtin_prefetch(nd_dataset_record(ds, a2));
+	__builtin_prefetch(nd_dataset_record(ds, b2));
+	__builtin_prefetch(nd_dataset_record(ds, a)->id);
+	__builtin_prefetch(nd_dataset_record(ds, b)->id);
+}
+
+static void write_cluster(nd_jw *w, const void *ctx, size_t c)
+{
+	const report_items *x = ctx;
+	const nd_dataset *ds = x->ds;
+	const nd_cluster *cl = x->cl;
+	size_t nc = x->n;
+	/* members are anywhere in the dataset: fetch the records two clusters ahead and
+	 * their id strings one ahead (a million members otherwise wait on two cache
+	 * misses each) */
+	for (size_t k = 0; c + 2 < nc && k < cl[c + 2].n_members; k++)
+		__builtin_prefetch(nd_dataset_record(ds, cl[c + 2].members[k].index));
+	for (size_t k = 0; c + 1 < nc && k < cl[c + 1].n_members; k++)
+		__builtin_prefetch(nd_dataset_record(ds, cl[c + 1].members[k].index)->id);
+	nd_jw_object(w);
+	nd_jw_key(w, "id");
+	nd_jw_uint(w, c);
+	nd_jw_key(w, "kept");
+	nd_jw_uint(w, cl[c].kept);
+	member_id(w, ds, cl[c].kept, "kept_id");
+	nd_jw_key(w, "size");
+	nd_jw_uint(w, cl[c].n_members);
+	if (cl[c].conflict) {
+		nd_jw_key(w, "conflict");
+		nd_jw_bool(w, 1);
+	}
+	if (cl[c].dropped) {
+		nd_jw_key(w, "dropped");
+		nd_jw_bool(w, 1);
+	}
+	if (cl[c].giant) {
+		nd_jw_key(w, "giant");
+		nd_jw_bool(w, 1);
+	}
+	nd_jw_key(w, "members");
+	nd_jw_array(w);
+	for (size_t k = 0; k < cl[c].n_members; k++) {
+		const nd_member *m = &cl[c].members[k];
+		nd_jw_object(w);
+		nd_jw_key(w, "index");
+		nd_jw_uint(w, m->index);
+		member_id(w, ds, m->index, "id");
+		nd_jw_key(w, "similarity");
+		nd_jw_num(w, m->similarity, 4);
+		nd_jw_key(w, "pass");
+		nd_jw_str(w, k == 0 ? "kept" : nd_pass_name(m->pass));
+		if (k > 0 && m->pass == ND_PASS_SEMANTIC && !isnan(m->cosine)) {
+			nd_jw_key(w, "cosine");
+			nd_jw_num(w, m->cosine, 4);
+		}
+		nd_jw_end(w);
+	}
+	nd_jw_end(w);
+	nd_jw_end(w);
+}
+
+/* A cluster's bytes, near enough to cut chunks: a member is ~130 bytes pretty-printed. */
+static size_t cluster_size(const void *ctx, size_t c)
+{
+	const report_items *x = ctx;
+	return 160 + 130 * (size_t)x->cl[c].n_members;
+}
+
+static void write_variant(nd_jw *w, const void *ctx, size_t i)
+{
+	const report_items *x = ctx;
+	const nd_variant *v = &x->v[i];
+	if (i + 2 * PAIR_PREFETCH < x->n)
+		prefetch_pair(x->ds, v[PAIR_PREFETCH].a, v[PAIR_PREFETCH].b, v[2 * PAIR_PREFETCH].a,
+			      v[2 * PAIR_PREFETCH].b);
+	nd_jw_object(w);
+	nd_jw_key(w, "a");
+	nd_jw_uint(w, v->a);
+	nd_jw_key(w, "b");
+	nd_jw_uint(w, v->b);
+	member_id(w, x->ds, v->a, "a_id");
+	member_id(w, x->ds, v->b, "b_id");
+	nd_jw_key(w, "similarity");
+	nd_jw_num(w, v->similarity, 4);
+	nd_jw_key(w, "guard");
+	nd_jw_str(w, nd_guard_name(v->guard));
+	nd_jw_key(w, "detail");
+	nd_jw_str(w, v->detail);
+	nd_jw_end(w);
+}
+
+static void write_conflict(nd_jw *w, const void *ctx, size_t i)
+{
+	const report_items *x = ctx;
+	const nd_conflict *cf = &x->cf[i];
+	if (i + 2 * PAIR_PREFETCH < x->n)
+		prefetch_pair(x->ds, cf[PAIR_PREFETCH].a, cf[PAIR_PREFETCH].b, cf[2 * PAIR_PREFETCH].a,
+			      cf[2 * PAIR_PREFETCH].b);
+	nd_jw_object(w);
+	nd_jw_key(w, "a");
+	nd_jw_uint(w, cf->a);
+	nd_jw_key(w, "b");
+	nd_jw_uint(w, cf->b);
+	member_id(w, x->ds, cf->a, "a_id");
+	member_id(w, x->ds, cf->b, "b_id");
+	nd_jw_key(w, "answer_a");
+	nd_jw_str(w, cf->answer_a);
+	nd_jw_key(w, "answer_b");
+	nd_jw_str(w, cf->answer_b);
+	nd_jw_end(w);
+}
+
 int nd_report_write(const nd_result *r, const nd_dataset *ds, const nd_dedup_opts *o, const nd_report_info *info,
 		    const char *path)
 {
@@ -192,65 +318,16 @@ int nd_report_write(const nd_result *r, const nd_dataset *ds, const nd_dedup_opt
 		nd_jw_end(&w);
 	}
 
-	const nd_cluster *cl;
-	size_t nc = nd_result_clusters(r, &cl);
+	unsigned threads = o->lex.threads;
+	report_items x = {ds, NULL, NULL, NULL, 0};
+	x.n = nd_result_clusters(r, &x.cl);
 	nd_jw_key(&w, "clusters");
 	nd_jw_array(&w);
-	for (size_t c = 0; c < nc; c++) {
-		/* members are anywhere in the dataset: fetch the records two clusters
-		 * ahead and their id strings one ahead (a million members otherwise wait
-		 * on two cache misses each) */
-		for (size_t k = 0; c + 2 < nc && k < cl[c + 2].n_members; k++)
-			__builtin_prefetch(nd_dataset_record(ds, cl[c + 2].members[k].index));
-		for (size_t k = 0; c + 1 < nc && k < cl[c + 1].n_members; k++)
-			__builtin_prefetch(nd_dataset_record(ds, cl[c + 1].members[k].index)->id);
-		nd_jw_object(&w);
-		nd_jw_key(&w, "id");
-		nd_jw_uint(&w, c);
-		nd_jw_key(&w, "kept");
-		nd_jw_uint(&w, cl[c].kept);
-		member_id(&w, ds, cl[c].kept, "kept_id");
-		nd_jw_key(&w, "size");
-		nd_jw_uint(&w, cl[c].n_members);
-		if (cl[c].conflict) {
-			nd_jw_key(&w, "conflict");
-			nd_jw_bool(&w, 1);
-		}
-		if (cl[c].dropped) {
-			nd_jw_key(&w, "dropped");
-			nd_jw_bool(&w, 1);
-		}
-		if (cl[c].giant) {
-			nd_jw_key(&w, "giant");
-			nd_jw_bool(&w, 1);
-		}
-		nd_jw_key(&w, "members");
-		nd_jw_array(&w);
-		for (size_t k = 0; k < cl[c].n_members; k++) {
-			const nd_member *m = &cl[c].members[k];
-			nd_jw_object(&w);
-			nd_jw_key(&w, "index");
-			nd_jw_uint(&w, m->index);
-			member_id(&w, ds, m->index, "id");
-			nd_jw_key(&w, "similarity");
-			nd_jw_num(&w, m->similarity, 4);
-			nd_jw_key(&w, "pass");
-			nd_jw_str(&w, k == 0 ? "kept" : nd_pass_name(m->pass));
-			if (k > 0 && m->pass == ND_PASS_SEMANTIC && !isnan(m->cosine)) {
-				nd_jw_key(&w, "cosine");
-				nd_jw_num(&w, m->cosine, 4);
-			}
-			nd_jw_end(&w);
-		}
-		nd_jw_end(&w);
-		nd_jw_end(&w);
-	}
+	nd_jw_items(&w, x.n, write_cluster, cluster_size, &x, threads);
 	nd_jw_end(&w);
 
-	const nd_variant *v;
-	size_t nv = nd_result_variants(r, &v), cap = info && info->max_listed ? info->max_listed : SIZE_MAX;
-	const nd_conflict *cf;
-	size_t ncf = nd_result_conflicts(r, &cf);
+	size_t nv = nd_result_variants(r, &x.v), cap = info && info->max_listed ? info->max_listed : SIZE_MAX;
+	size_t ncf = nd_result_conflicts(r, &x.cf);
 	nd_jw_key(&w, "variants_listed");
 	nd_jw_uint(&w, nv < cap ? nv : cap);
 	nd_jw_key(&w, "conflicts_listed");
@@ -261,40 +338,14 @@ int nd_report_write(const nd_result *r, const nd_dataset *ds, const nd_dedup_opt
 		ncf = cap;
 	nd_jw_key(&w, "variants");
 	nd_jw_array(&w);
-	for (size_t i = 0; i < nv; i++) {
-		nd_jw_object(&w);
-		nd_jw_key(&w, "a");
-		nd_jw_uint(&w, v[i].a);
-		nd_jw_key(&w, "b");
-		nd_jw_uint(&w, v[i].b);
-		member_id(&w, ds, v[i].a, "a_id");
-		member_id(&w, ds, v[i].b, "b_id");
-		nd_jw_key(&w, "similarity");
-		nd_jw_num(&w, v[i].similarity, 4);
-		nd_jw_key(&w, "guard");
-		nd_jw_str(&w, nd_guard_name(v[i].guard));
-		nd_jw_key(&w, "detail");
-		nd_jw_str(&w, v[i].detail);
-		nd_jw_end(&w);
-	}
+	x.n = nv;
+	nd_jw_items(&w, nv, write_variant, NULL, &x, threads);
 	nd_jw_end(&w);
 
 	nd_jw_key(&w, "conflicts");
 	nd_jw_array(&w);
-	for (size_t i = 0; i < ncf; i++) {
-		nd_jw_object(&w);
-		nd_jw_key(&w, "a");
-		nd_jw_uint(&w, cf[i].a);
-		nd_jw_key(&w, "b");
-		nd_jw_uint(&w, cf[i].b);
-		member_id(&w, ds, cf[i].a, "a_id");
-		member_id(&w, ds, cf[i].b, "b_id");
-		nd_jw_key(&w, "answer_a");
-		nd_jw_str(&w, cf[i].answer_a);
-		nd_jw_key(&w, "answer_b");
-		nd_jw_str(&w, cf[i].answer_b);
-		nd_jw_end(&w);
-	}
+	x.n = ncf;
+	nd_jw_items(&w, ncf, write_conflict, NULL, &x, threads);
 	nd_jw_end(&w);
 	nd_jw_end(&w);
 	return nd_jw_commit(&w, f);
