@@ -55,11 +55,26 @@ typedef struct {
 	size_t cap;
 } gathered;
 
+/* A pair that passed the size and sketch filters, waiting for its merge while its
+ * two key arrays (anywhere in the store: ~10 cache misses a pair) are fetched. */
+typedef struct {
+	const uint32_t *ka, *kb;
+	uint32_t na, nb;
+	size_t need;
+	uint64_t pair; /* nd_pair_key of the two slots */
+} pending;
+
+/* Merges in flight per worker: enough to cover a miss to memory with the
+ * filtering of the candidates between two passing pairs. */
+#define PENDING 8
+
 typedef struct {
 	uint32_t *sig;
 	kvvec found;       /* verified pairs */
 	size_t candidates; /* distinct candidate pairs this worker checked */
 	gathered g;
+	pending q[PENDING]; /* a ring: q[(head + i) % PENDING], i < nq */
+	unsigned head, nq;
 } worker;
 
 /* What step 4 needs of a slot, in one row of the table c->row (c->stride words,
@@ -306,27 +321,91 @@ static int merge_check(const lex_ctx *c, const uint64_t *ta, const uint64_t *tb,
 	return 1;
 }
 
-/* The exact test on two slots' row heads (ROW_*): 1 when they reach the
- * threshold, with their Jaccard in *sim. The same decision as computing
- * (double)|A n B| / |A u B| >= t for every pair, only cheaper:
- * nd_jaccard_min_inter turns the test into "|A n B| >= need", and each filter is
- * an upper bound on |A n B|. */
+/* The filters of the exact test on two slots' row heads (ROW_*): 0 when they
+ * prove the pair below the threshold, else 1 with the intersection the pair must
+ * reach in *need. nd_jaccard_min_inter turns "(double)|A n B| / |A u B| >= t" into
+ * "|A n B| >= need", and each filter is an upper bound on |A n B|. */
+static inline ND_ALWAYS_INLINE int may_pass(const lex_ctx *c, const uint64_t *ta, const uint64_t *tb, size_t *need,
+					    int hw)
+{
+	size_t na = ta[ROW_SIZE], nb = tb[ROW_SIZE], sum = na + nb, nd;
+
+	nd = sum < NEED_TABLE ? c->need[sum] : nd_jaccard_min_inter(sum, c->o.threshold);
+	/* size filter: |A n B| <= min(|A|, |B|) (need SIZE_MAX: nothing passes) */
+	if (nd > na || nd > nb)
+		return 0;
+	/* sketch filter: at 1M templated texts it leaves ~3% of the candidates */
+	if (hw ? na - nd_sketch_missing_popcnt(ta + ROW_SKETCH, tb + ROW_SKETCH) < nd ||
+			 nb - nd_sketch_missing_popcnt(tb + ROW_SKETCH, ta + ROW_SKETCH) < nd
+	       : na - nd_sketch_missing(ta + ROW_SKETCH, tb + ROW_SKETCH) < nd ||
+			 nb - nd_sketch_missing(tb + ROW_SKETCH, ta + ROW_SKETCH) < nd)
+		return 0;
+	*need = nd;
+	return 1;
+}
+
+/* The exact test: 1 when the pair reaches the threshold, with its Jaccard in *sim.
+ * The same decision as computing (double)|A n B| / |A u B| >= t for every pair. */
 static inline ND_ALWAYS_INLINE int similar(const lex_ctx *c, const uint64_t *ta, const uint64_t *tb, float *sim,
 					   int hw)
 {
-	size_t na = ta[ROW_SIZE], nb = tb[ROW_SIZE], sum = na + nb, need;
+	size_t need;
+	return may_pass(c, ta, tb, &need, hw) && merge_check(c, ta, tb, need, sim);
+}
 
-	need = sum < NEED_TABLE ? c->need[sum] : nd_jaccard_min_inter(sum, c->o.threshold);
-	/* size filter: |A n B| <= min(|A|, |B|) (need SIZE_MAX: nothing passes) */
-	if (need > na || need > nb)
+/* The merge of pair @p, its Jaccard to the worker's list when it passes. */
+static int finish_pending(const lex_ctx *c, worker *w, const pending *p)
+{
+	size_t inter = c->inter(p->ka, p->na, p->kb, p->nb, p->need);
+	if (inter < p->need)
 		return 0;
-	/* sketch filter: at 1M templated texts it leaves ~3% of the candidates */
-	if (hw ? na - nd_sketch_missing_popcnt(ta + ROW_SKETCH, tb + ROW_SKETCH) < need ||
-			 nb - nd_sketch_missing_popcnt(tb + ROW_SKETCH, ta + ROW_SKETCH) < need
-	       : na - nd_sketch_missing(ta + ROW_SKETCH, tb + ROW_SKETCH) < need ||
-			 nb - nd_sketch_missing(tb + ROW_SKETCH, ta + ROW_SKETCH) < need)
-		return 0;
-	return merge_check(c, ta, tb, need, sim);
+	return kvvec_push(&w->found, p->pair, (float)((double)inter / (double)(p->na + p->nb - inter)));
+}
+
+static inline void prefetch_keys(const uint32_t *k, size_t n)
+{
+	/* the first 512 bytes: the merge of a typical question (tens of keys) reads
+	 * no more, and a long text's rest streams in behind */
+	for (size_t off = 0; off < n * sizeof *k && off < 512; off += 64)
+		__builtin_prefetch((const char *)k + off);
+}
+
+/* Queues the merge of a pair that passed the filters (rows @ta, @tb) and
+ * fetches its keys; when the ring is full, the oldest merge runs first, its keys
+ * in cache by now. Which worker merges which pair is scheduling, as before. */
+static inline int defer_merge(const lex_ctx *c, worker *w, const uint64_t *ta, const uint64_t *tb, size_t need,
+			      uint64_t pair)
+{
+	int rc;
+	if (w->nq == PENDING) {
+		if ((rc = finish_pending(c, w, &w->q[w->head])))
+			return rc;
+		w->head = (w->head + 1) % PENDING;
+		w->nq--;
+	}
+	pending *p = &w->q[(w->head + w->nq) % PENDING];
+	p->ka = (const uint32_t *)(uintptr_t)ta[ROW_KEYS];
+	p->kb = (const uint32_t *)(uintptr_t)tb[ROW_KEYS];
+	p->na = (uint32_t)ta[ROW_SIZE];
+	p->nb = (uint32_t)tb[ROW_SIZE];
+	p->need = need;
+	p->pair = pair;
+	prefetch_keys(p->ka, p->na);
+	prefetch_keys(p->kb, p->nb);
+	w->nq++;
+	return 0;
+}
+
+/* The merges still queued, at the end of a work item. */
+static int drain_pending(const lex_ctx *c, worker *w)
+{
+	int rc = 0;
+	for (; w->nq && !rc; w->nq--) {
+		rc = finish_pending(c, w, &w->q[w->head]);
+		w->head = (w->head + 1) % PENDING;
+	}
+	w->nq = 0;
+	return rc;
 }
 
 /* ---- 3. candidates: the buckets of every band ------------------------------------ */
@@ -402,13 +481,13 @@ static inline int emitted_before(const lex_ctx *c, size_t j, const uint64_t *ka,
 static inline ND_ALWAYS_INLINE int check_link(lex_ctx *c, worker *w, size_t j, uint32_t a, uint32_t b, int hw)
 {
 	const uint64_t *ra = row_of(c, a), *rb = row_of(c, b);
-	float sim;
+	size_t need;
 	if (emitted_before(c, j, ra + ROW_HEAD, rb + ROW_HEAD, ra[ROW_BIG], a, b))
 		return 0;
 	w->candidates++;
-	if (!similar(c, ra, rb, &sim, hw))
+	if (!may_pass(c, ra, rb, &need, hw))
 		return 0;
-	return kvvec_push(&w->found, nd_pair_key(a, b), sim);
+	return defer_merge(c, w, ra, rb, need, nd_pair_key(a, b));
 }
 
 /* How far ahead the gather prefetches: enough rows in flight to cover a miss to
@@ -449,7 +528,7 @@ static inline ND_ALWAYS_INLINE int check_bucket(lex_ctx *c, worker *w, size_t j,
 		for (size_t y = x + 1; y < k; y++) {
 			const uint64_t *gy = g->row + y * lw;
 			unsigned same = 0;
-			float sim;
+			size_t need;
 			/* any earlier band with the same key? (no early exit, so the compiler
 			 * can compare whole vectors) then the exact test */
 			for (size_t e = 0; e < j; e++)
@@ -457,9 +536,9 @@ static inline ND_ALWAYS_INLINE int check_bucket(lex_ctx *c, worker *w, size_t j,
 			if (same && emitted_before(c, j, gx + ROW_HEAD, gy + ROW_HEAD, gx[ROW_BIG], it[x], it[y]))
 				continue;
 			w->candidates++;
-			if (!similar(c, gx, gy, &sim, hw))
+			if (!may_pass(c, gx, gy, &need, hw))
 				continue;
-			if ((rc = kvvec_push(&w->found, nd_pair_key(it[x], it[y]), sim)))
+			if ((rc = defer_merge(c, w, gx, gy, need, nd_pair_key(it[x], it[y]))))
 				return rc;
 		}
 	}
@@ -501,7 +580,7 @@ static inline ND_ALWAYS_INLINE int verify_runs_with(void *ctx, size_t begin, siz
 					return rc;
 		}
 	}
-	return 0;
+	return drain_pending(c, w);
 }
 
 /* Step 4 twice: with the sketch bound counted by POPCNT (chosen at run time, when
