@@ -583,7 +583,7 @@ size_t nd_dataset_notes(const nd_dataset *ds, const char *const **notes)
 /* Writing kept records reads the input again: every LOAD_WINDOW records, the pages
  * of the window before are dropped, as when loading, so a copy of a large input
  * does not count its whole size in resident memory. */
-static void release_behind(const nd_dataset *ds, size_t i)
+void nd_dataset_release_behind(const nd_dataset *ds, size_t i)
 {
 	if (i >= LOAD_WINDOW && i % LOAD_WINDOW == 0)
 		nd_input_release_pages(ds->in, ds->recs[i - LOAD_WINDOW].span.offset, ds->recs[i].span.offset);
@@ -603,7 +603,7 @@ int nd_dataset_write(const nd_dataset *ds, const char *path, const unsigned char
 		if (info->bom)
 			rc = nd_outfile_write(f, "\xEF\xBB\xBF", 3);
 		for (size_t i = 0; i < ds->n && !rc; i++) {
-			release_behind(ds, i);
+			nd_dataset_release_behind(ds, i);
 			if (!keep[i])
 				continue;
 			rc = nd_outfile_write(f, d + ds->recs[i].span.offset, ds->recs[i].span.len);
@@ -623,7 +623,7 @@ int nd_dataset_write(const nd_dataset *ds, const char *path, const unsigned char
 		}
 		rc = nd_outfile_write(f, d, s0->offset);
 		for (size_t i = 0; i < ds->n && !rc; i++) {
-			release_behind(ds, i);
+			nd_dataset_release_behind(ds, i);
 			if (!keep[i])
 				continue;
 			if (!first)

@@ -67,6 +67,13 @@ unsigned nd_cpu_count(void);
  * start ("%llu" without printf: reports and readers format millions of them). */
 char *nd_utoa_end(unsigned long long v, char *end);
 
+/* For writers that walk a dataset's records in input order, reading their bytes
+ * (nd_dataset_write, the removed list): drops the input pages of the window of
+ * records before record @i when @i starts a window, as loading did, so that a
+ * copy of a large input does not count its size in resident memory again. */
+struct nd_dataset;
+void nd_dataset_release_behind(const struct nd_dataset *ds, size_t i);
+
 /* Monotonic clock in seconds, for stage timings. */
 double nd_now(void);
 

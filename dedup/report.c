@@ -384,6 +384,7 @@ int nd_removed_write(const nd_result *r, const nd_dataset *ds, const char *path)
 	if ((rc = nd_outfile_open(&f, path)))
 		return rc;
 	for (size_t i = 0; i < nd_dataset_count(ds) && !rc; i++) {
+		nd_dataset_release_behind(ds, i);
 		if (keep[i])
 			continue;
 		const nd_record *rec = nd_dataset_record(ds, i);
