@@ -74,6 +74,13 @@ char *nd_utoa_end(unsigned long long v, char *end);
 struct nd_dataset;
 void nd_dataset_release_behind(const struct nd_dataset *ds, size_t i);
 
+/* utf8_avx2.c, for nd_utf8_validate: how many leading bytes of s[0 .. len) AVX2
+ * found to be whole valid UTF-8 sequences without NUL (a prefix ending on a
+ * sequence boundary; 0 when it found anything wrong, so that the scalar walk
+ * names the error); call only when nd_utf8_avx2_ok(). */
+size_t nd_utf8_avx2_prefix(const unsigned char *s, size_t len);
+int nd_utf8_avx2_ok(void);
+
 /* Monotonic clock in seconds, for stage timings. */
 double nd_now(void);
 

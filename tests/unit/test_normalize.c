@@ -103,6 +103,93 @@ TEST(utf8_validate_accepts_valid_text)
 	CHECK_OK(nd_utf8_validate("\xF0\x90\x80\x80", 4, NULL));
 }
 
+/* An independent reference: the first offset at which s[0 .. n) stops being
+ * valid UTF-8 without NUL (Unicode's Table 3-7 of well-formed byte sequences), or
+ * n when it is valid. */
+static size_t utf8_ref_bad(const unsigned char *s, size_t n)
+{
+	size_t i = 0;
+	while (i < n) {
+		unsigned c = s[i];
+		size_t len;
+		unsigned lo = 0x80, hi = 0xBF;
+		if (c == 0)
+			return i;
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		if (c >= 0xC2 && c <= 0xDF)
+			len = 2;
+		else if (c >= 0xE0 && c <= 0xEF)
+			len = 3, lo = c == 0xE0 ? 0xA0 : 0x80, hi = c == 0xED ? 0x9F : 0xBF;
+		else if (c >= 0xF0 && c <= 0xF4)
+			len = 4, lo = c == 0xF0 ? 0x90 : 0x80, hi = c == 0xF4 ? 0x8F : 0xBF;
+		else
+			return i;
+		if (i + len > n || s[i + 1] < lo || s[i + 1] > hi)
+			return i;
+		for (size_t k = 2; k < len; k++)
+			if (s[i + k] < 0x80 || s[i + k] > 0xBF)
+				return i;
+		i += len;
+	}
+	return n;
+}
+
+/* nd_utf8_validate against the reference on random text of valid characters with
+ * a few bad bytes anywhere (long texts go through the AVX2 blocks, where the CPU
+ * has them, short ones through the walk alone): the same verdict and offset */
+TEST(utf8_validate_matches_reference_on_random_text)
+{
+	static const char *const good[] = {"a", " ", "驾", "驶", "\xC2\x80", "\xDF\xBF", "\xE0\xA0\x80",
+					   "\xED\x9F\xBF", "\xEE\x80\x80", "\xEF\xBF\xBF", "\xF0\x90\x80\x80",
+					   "\xF4\x8F\xBF\xBF", "\xF3\xBF\xBF\xBF", "Ā", "😀", "\x7F"};
+	/* single bad bytes, and whole sequences each wrong in one way only: surrogates,
+	 * overlong forms, beyond U+10FFFF, cut short, a continuation too many */
+	static const char *const bad[] = {"\x80", "\xBF", "\xC0", "\xC1", "\xC2", "\xE0", "\xED", "\xEF",
+					  "\xF0", "\xF4", "\xF5", "\xF8", "\xFE", "\xFF", "\xA0", "\x90",
+					  "\xED\xA0\x80", "\xED\xBF\xBF", "\xE0\x80\x80", "\xE0\x9F\xBF",
+					  "\xF0\x80\x80\x80", "\xF0\x8F\xBF\xBF", "\xF4\x90\x80\x80",
+					  "\xF4\xBF\xBF\xBF", "\xF5\x80\x80\x80", "\xF7\xBF\xBF\xBF", "\xC0\x80",
+					  "\xC1\xBF", "\xF0\x9F\x98", "\xE9\xA9", "\xE9\xA9\xBE\xBE",
+					  "\xF0\x9F\x98\x80\x80", "\xC2\x80\x80", ""};
+	uint64_t x = nd_test_seed() ^ 0x9E3779B97F4A7C15ull;
+	unsigned char buf[600];
+	size_t checked_long = 0;
+	for (int rep = 0; rep < 200000; rep++) {
+		size_t n = 0, want = 1 + (size_t)(rep % 7 == 0 ? 40 : (x >> 7) % 500);
+		x = x * 6364136223846793005ull + 1442695040888963407ull;
+		while (n < want && n + 4 < sizeof buf) {
+			x = x * 6364136223846793005ull + 1442695040888963407ull;
+			unsigned r = (unsigned)(x >> 33);
+			if (r % 1000 < (rep % 3 ? 3u : 30u)) { /* something bad (the last entry: a NUL) */
+				size_t b = (r >> 10) % (sizeof bad / sizeof *bad), l = strlen(bad[b]);
+				if (l)
+					memcpy(buf + n, bad[b], l), n += l;
+				else
+					buf[n++] = 0;
+			} else {
+				const char *g = good[(r >> 10) % (sizeof good / sizeof *good)];
+				size_t l = strlen(g);
+				memcpy(buf + n, g, l);
+				n += l;
+			}
+		}
+		if (rep % 5 == 0 && n > 3) /* cut anywhere, inside a character too */
+			n -= (size_t)(x >> 40) % 4;
+		size_t want_bad = utf8_ref_bad(buf, n), off = SIZE_MAX;
+		int rc = nd_utf8_validate((const char *)buf, n, &off);
+		checked_long += n >= 64;
+		if (want_bad == n)
+			CHECK_MSG(rc == 0, "rep %d: %zu valid bytes refused at %zu", rep, n, off);
+		else
+			CHECK_MSG(rc == ND_EUTF8 && off == want_bad, "rep %d: bad at %zu, got rc %d offset %zu", rep,
+				  want_bad, rc, off);
+	}
+	CHECK(checked_long > 100000);
+}
+
 TEST(utf8_validate_rejects_with_exact_offsets)
 {
 	char big[64];
