@@ -162,8 +162,8 @@ static int decide_range(void *ctx, size_t b, size_t e, unsigned w)
 			__builtin_prefetch(nd_dataset_compare(c->ds, c->e[i + 8].b)->stem);
 		const nd_compare *ca = nd_dataset_compare(c->ds, x->a), *cb = nd_dataset_compare(c->ds, x->b);
 		/* a lexical pair of identical texts (the lexical pass grouped them: one
-		 * set for both) */
-		if (x->pass != ND_PASS_SEMANTIC && nd_shingle_sets_same(c->sets, x->a, x->b))
+		 * set for both; their Jaccard is 1, so only such pairs are looked up) */
+		if (x->pass != ND_PASS_SEMANTIC && x->sim >= 1.0f && nd_shingle_sets_same(c->sets, x->a, x->b))
 			x->pass = ND_PASS_EXACT;
 		x->veto = (unsigned char)(x->lexical ? nd_guard_check(ca, cb, c->o->guards, NULL, 0)
 						     : nd_guard_check_strict(ca, cb, c->o->guards, NULL, 0));
