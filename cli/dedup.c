@@ -438,7 +438,7 @@ int main(int argc, char **argv)
 		info.semantic_threshold = eopts.threshold;
 	}
 	nd_cli_progress("finding near-duplicates");
-	dopts.max_details = max_listed; /* the report lists no more */
+	dopts.max_details = max_listed ? max_listed : SIZE_MAX; /* the report lists no more (0: all) */
 	rc = nd_dedup_run(&res, ds, &dopts, sem_pairs, n_sem);
 	nd_cli_progress(NULL);
 	if (rc) {

@@ -230,6 +230,7 @@ typedef struct {
 	size_t *off;
 	uint32_t *to;
 	unsigned char *pass;
+	unsigned char *lexical; /* the lexical pass found the edge: its sim is the Jaccard */
 	float *sim;
 } graph;
 
@@ -242,8 +243,9 @@ static int graph_build(graph *g, size_t n, const edge *e, size_t ne, const unsig
 			m += 2;
 	g->to = malloc((m ? m : 1) * sizeof *g->to);
 	g->pass = malloc(m ? m : 1);
+	g->lexical = malloc(m ? m : 1);
 	g->sim = malloc((m ? m : 1) * sizeof *g->sim);
-	if (!g->off || !g->to || !g->pass || !g->sim)
+	if (!g->off || !g->to || !g->pass || !g->lexical || !g->sim)
 		return nd_seterr(ND_ENOMEM, "out of memory for %zu edges", m / 2);
 	for (size_t i = 0; i < ne; i++)
 		if (use[i]) {
@@ -260,8 +262,8 @@ static int graph_build(graph *g, size_t n, const edge *e, size_t ne, const unsig
 		if (!use[i])
 			continue;
 		size_t p = fill[e[i].a]++, q = fill[e[i].b]++;
-		g->to[p] = e[i].b, g->pass[p] = e[i].pass, g->sim[p] = e[i].sim;
-		g->to[q] = e[i].a, g->pass[q] = e[i].pass, g->sim[q] = e[i].sim;
+		g->to[p] = e[i].b, g->pass[p] = e[i].pass, g->lexical[p] = e[i].lexical, g->sim[p] = e[i].sim;
+		g->to[q] = e[i].a, g->pass[q] = e[i].pass, g->lexical[q] = e[i].lexical, g->sim[q] = e[i].sim;
 	}
 	free(fill);
 	return 0;
@@ -272,6 +274,7 @@ static void graph_free(graph *g)
 	free(g->off);
 	free(g->to);
 	free(g->pass);
+	free(g->lexical);
 	free(g->sim);
 }
 
@@ -528,7 +531,9 @@ static int form_groups(cluster_ctx *c, component *cp, scratch *scr)
 				pass = (nd_pass)c->g->pass[p];
 				if (pass == ND_PASS_SEMANTIC) /* a semantic edge's sim is its cosine */
 					cosine = c->g->sim[p];
-				else /* a lexical edge's is the Jaccard, computed as jaccard_of does */
+				else if (c->g->lexical[p]) /* the lexical pass's is the Jaccard, computed
+							    * as jaccard_of does (a caller's extra pair
+							    * brings its own score) */
 					s = c->g->sim[p];
 			} else {
 				float best = -1;
@@ -553,9 +558,12 @@ static int form_groups(cluster_ctx *c, component *cp, scratch *scr)
 		written += ng;
 		cl_out[cp->ncl++] = cl;
 	}
+	/* the scratch arrays clean for the worker's next component (a group of one
+	 * leaves its ingroup[] mark: it is skipped before the marks are cleared) */
 	for (size_t i = 0; i < k; i++) {
 		c->pos[m[i]] = UINT32_MAX;
 		taken[i] = 0;
+		ingroup[i] = 0;
 	}
 	return rc;
 }

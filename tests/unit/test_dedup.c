@@ -1,6 +1,7 @@
 /* The dedup decision path on small hand-made banks: each guard, conflicts and their
  * policies, keep policies, the chaining check, determinism across thread counts. */
 #include <stdio.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include "harness.h"
@@ -85,6 +86,61 @@ TEST(dedup_scraped_copies_merge)
 	CHECK_EQ_INT(s->conflicts, 0); /* B and C name the same option text */
 	CHECK_EQ_INT(nd_result_kept_by(x.r, 1), 0);
 	done(&x);
+}
+
+/* A group of one leaves no mark behind for the next component formed on the
+ * same worker: component {0..3} ends with record 2 alone; in component {4..7} the
+ * vote keeps 5, so member 7 (no edge to 5) takes the pass of its strongest edge
+ * inside the group — 4-7 (minhash), never 6-7 (semantic; 6 is not in the group),
+ * which a stale mark on position 2 used to let in. */
+TEST(dedup_member_pass_from_its_own_group)
+{
+	static const char *const jsonl =
+		"{\"id\":\"P0\",\"question\":\"apple banana cherry delta echo foxtrot golf hotel\",\"answer\":\"red\"}\n"
+		"{\"id\":\"P1\",\"question\":\"india juliet kilo lima mike november oscar papa\",\"answer\":\"red\"}\n"
+		"{\"id\":\"P2\",\"question\":\"quebec romeo sierra tango uniform victor whiskey xray\",\"answer\":\"red\"}\n"
+		"{\"id\":\"P3\",\"question\":\"one two three four five six seven eight\",\"answer\":\"red\"}\n"
+		"{\"id\":\"Q0\",\"question\":\"yankee zulu alpha bravo charlie dog easy fox\",\"answer\":\"red\"}\n"
+		"{\"id\":\"Q1\",\"question\":\"george how item jig king love mike nan\",\"answer\":\"blue\"}\n"
+		"{\"id\":\"Q2\",\"question\":\"oboe peter queen roger sugar tare uncle victor\",\"answer\":\"green\"}\n"
+		"{\"id\":\"Q3\",\"question\":\"william xray yoke zebra ant bee cat dolphin\",\"answer\":\"blue\"}\n";
+	nd_extra_pair ex[] = {{0, 1, 0.9f, ND_PASS_MINHASH}, {1, 2, 0.9f, ND_PASS_MINHASH},
+			      {0, 3, 0.9f, ND_PASS_MINHASH}, {4, 5, 0.9f, ND_PASS_MINHASH},
+			      {4, 7, 0.9f, ND_PASS_MINHASH}, {6, 7, 0.95f, ND_PASS_SEMANTIC}};
+	nd_load_opts lo = ND_LOAD_OPTS_INIT;
+	nd_dataset *ds = NULL;
+	int rc = nd_dataset_load(&ds, write_tmp("groups.jsonl", jsonl), &lo);
+	CHECK_MSG(rc == 0, "load: %s", nd_error_last());
+	for (unsigned threads = 1; threads <= 2 && rc == 0; threads++) {
+		nd_dedup_opts o = ND_DEDUP_OPTS_INIT;
+		nd_result *r = NULL;
+		o.lex.threshold = 1.0;
+		o.lex.threads = threads;
+		o.keep = ND_KEEP_FIRST;
+		o.guards = 0;
+		rc = nd_dedup_run(&r, ds, &o, ex, sizeof ex / sizeof *ex);
+		CHECK_MSG(rc == 0, "run: %s", nd_error_last());
+		const nd_cluster *cl;
+		size_t nc = r ? nd_result_clusters(r, &cl) : 0, seen = 0;
+		for (size_t i = 0; i < nc; i++)
+			for (size_t k = 1; k < cl[i].n_members; k++)
+				if (cl[i].members[k].index == 7) {
+					seen++;
+					CHECK_EQ_INT(cl[i].kept, 5);
+					CHECK_MSG(cl[i].members[k].pass == ND_PASS_MINHASH && isnan(cl[i].members[k].cosine),
+						  "threads %u: member 7 is %s, cosine %g", threads,
+						  nd_pass_name(cl[i].members[k].pass), (double)cl[i].members[k].cosine);
+				} else if (cl[i].members[k].index == 4) {
+					/* a caller's non-semantic pair (4-5, 0.9) brings its own score,
+					 * not a Jaccard: the similarity to the kept record is computed
+					 * (the texts share no word) */
+					CHECK_MSG(cl[i].members[k].similarity == 0.0f, "member 4: similarity %g",
+						  (double)cl[i].members[k].similarity);
+				}
+		CHECK_EQ_INT(seen, 1);
+		nd_result_free(r);
+	}
+	nd_dataset_free(ds);
 }
 
 TEST(dedup_each_guard_keeps_near_twins_apart)
