@@ -621,6 +621,7 @@ int nd_validate_run(nd_validation *v, const nd_vinput *in, const nd_validate_opt
 	nd_dedup_opts dopts = o->dedup;
 	dopts.lex.threads = o->threads;
 	dopts.on_conflict = ND_CONFLICT_KEEP; /* merge, so conflicting duplicates are listed */
+	dopts.max_details = 0; /* variants are not reported here: no details (2.7M at 1M) */
 	v->threshold = dopts.lex.threshold;
 	v->ngram = dopts.lex.ngram;
 	v->method = dopts.lex.method == ND_LEX_SIMHASH ? "simhash" : "minhash";
