@@ -74,12 +74,24 @@ char *nd_utoa_end(unsigned long long v, char *end);
 struct nd_dataset;
 void nd_dataset_release_behind(const struct nd_dataset *ds, size_t i);
 
+/* For the per-character and per-pair loops whose helpers the compiler would
+ * otherwise call (normalize.c, lexical.c). */
+#if defined(__GNUC__)
+#define ND_ALWAYS_INLINE inline __attribute__((always_inline))
+#else
+#define ND_ALWAYS_INLINE inline
+#endif
+
+/* What the CPU offers the kernels chosen at run time (the build targets plain
+ * x86-64): 1 when it has AVX2 / POPCNT; 0 on other architectures. */
+int nd_cpu_has_avx2(void);
+int nd_cpu_has_popcnt(void);
+
 /* utf8_avx2.c, for nd_utf8_validate: how many leading bytes of s[0 .. len) AVX2
  * found to be whole valid UTF-8 sequences without NUL (a prefix ending on a
  * sequence boundary; 0 when it found anything wrong, so that the scalar walk
- * names the error); call only when nd_utf8_avx2_ok(). */
+ * names the error); call only when nd_cpu_has_avx2(). */
 size_t nd_utf8_avx2_prefix(const unsigned char *s, size_t len);
-int nd_utf8_avx2_ok(void);
 
 /* Monotonic clock in seconds, for stage timings. */
 double nd_now(void);

@@ -21,7 +21,6 @@
  */
 #include <pthread.h>
 #include <stdlib.h>
-#include <stdatomic.h>
 #include <string.h>
 #include <unicode/uchar.h>
 #include <unicode/unorm2.h>
@@ -30,14 +29,6 @@
 #include <unicode/utrans.h>
 #include "internal.h"
 #include "neardup/normalize.h"
-
-/* For the per-character loops of one call (scan_text, emit_core, emit_utf8): left
- * to itself the compiler calls them, which costs 3% of bench-normalize. */
-#if defined(__GNUC__)
-#define ND_ALWAYS_INLINE inline __attribute__((always_inline))
-#else
-#define ND_ALWAYS_INLINE inline
-#endif
 
 /* ICU takes int32_t lengths and NFKC can expand a code unit up to 18 times
  * (U+FDFA), so a 64 MiB input stays below INT32_MAX after folding. */
@@ -311,9 +302,6 @@ static inline int ascii8(const unsigned char *p)
 	return !((v | ((v - LO_BITS) & ~v)) & HI_BITS);
 }
 
-/* 2 when nd_utf8_validate may use AVX2, 1 when not, 0 before the first call */
-static atomic_int utf8_simd;
-
 int nd_utf8_validate(const char *str, size_t len, size_t *bad_offset)
 {
 	const unsigned char *s = (const unsigned char *)str;
@@ -321,17 +309,10 @@ int nd_utf8_validate(const char *str, size_t len, size_t *bad_offset)
 	uint32_t cp;
 	if (!s && len)
 		return nd_seterr(ND_EINVAL, "nd_utf8_validate: NULL text");
-	if (len >= 64) {
-		int simd = atomic_load_explicit(&utf8_simd, memory_order_relaxed);
-		if (!simd) {
-			simd = nd_utf8_avx2_ok() ? 2 : 1;
-			atomic_store_explicit(&utf8_simd, simd, memory_order_relaxed);
-		}
-		/* the blocks it vouches for; after anything suspect, all of it by the walk
-		 * below, which names the error and its offset */
-		if (simd == 2)
-			i = nd_utf8_avx2_prefix(s, len);
-	}
+	/* the blocks AVX2 vouches for; after anything suspect, all of it by the walk
+	 * below, which names the error and its offset */
+	if (len >= 64 && nd_cpu_has_avx2())
+		i = nd_utf8_avx2_prefix(s, len);
 	while (i < len) {
 		if (s[i] < 0x80) {
 			if (!s[i])

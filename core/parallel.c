@@ -61,6 +61,25 @@ unsigned nd_cpu_count(void)
 	return n < 1 ? 1 : n > ND_MAX_THREADS ? ND_MAX_THREADS : (unsigned)n;
 }
 
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+/* __builtin_cpu_init is required before __builtin_cpu_supports outside
+ * constructors; it only reads CPUID once */
+int nd_cpu_has_avx2(void)
+{
+	__builtin_cpu_init();
+	return __builtin_cpu_supports("avx2") != 0;
+}
+
+int nd_cpu_has_popcnt(void)
+{
+	__builtin_cpu_init();
+	return __builtin_cpu_supports("popcnt") != 0;
+}
+#else
+int nd_cpu_has_avx2(void) { return 0; }
+int nd_cpu_has_popcnt(void) { return 0; }
+#endif
+
 int nd_parallel_for(size_t n, size_t grain, unsigned threads, nd_range_fn fn, void *ctx)
 {
 	job j;

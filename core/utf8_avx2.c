@@ -13,7 +13,7 @@
  * decide. NUL bytes are refused too (the library does not accept them in text).
  *
  * Built without -mavx2: only the function marked target("avx2") uses it, and
- * nd_utf8_avx2_ok() is called only after __builtin_cpu_supports("avx2").
+ * nd_utf8_validate calls it only where nd_cpu_has_avx2().
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -111,12 +111,6 @@ size_t nd_utf8_avx2_prefix(const unsigned char *s, size_t len)
 	return p;
 }
 
-int nd_utf8_avx2_ok(void)
-{
-	__builtin_cpu_init(); /* required before __builtin_cpu_supports outside constructors */
-	return __builtin_cpu_supports("avx2") != 0;
-}
-
 #else /* not x86 or not a GNU-compatible compiler: the scalar walk does it all */
 
 size_t nd_utf8_avx2_prefix(const unsigned char *s, size_t len)
@@ -125,7 +119,5 @@ size_t nd_utf8_avx2_prefix(const unsigned char *s, size_t len)
 	(void)len;
 	return 0;
 }
-
-int nd_utf8_avx2_ok(void) { return 0; }
 
 #endif

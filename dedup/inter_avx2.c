@@ -12,7 +12,7 @@
  * matched cannot match again further on).
  *
  * Built without -mavx2: only the function marked target("avx2,popcnt") uses them,
- * and nd_inter_best() hands it out only after __builtin_cpu_supports says so.
+ * and nd_inter_best() hands it out only where the CPU has both.
  */
 #include "lexical_internal.h"
 
@@ -58,14 +58,6 @@ __attribute__((target("avx2,popcnt"))) size_t nd_inter_at_least_avx2(const uint3
 	return inter;
 }
 
-nd_inter_fn nd_inter_best(void)
-{
-	__builtin_cpu_init(); /* required before __builtin_cpu_supports outside constructors */
-	if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("popcnt"))
-		return nd_inter_at_least_avx2;
-	return nd_inter_at_least;
-}
-
 #else /* not x86 or not a GNU-compatible compiler: the scalar merge serves */
 
 size_t nd_inter_at_least_avx2(const uint32_t *a, size_t na, const uint32_t *b, size_t nb, size_t need)
@@ -73,6 +65,9 @@ size_t nd_inter_at_least_avx2(const uint32_t *a, size_t na, const uint32_t *b, s
 	return nd_inter_at_least(a, na, b, nb, need);
 }
 
-nd_inter_fn nd_inter_best(void) { return nd_inter_at_least; }
-
 #endif
+
+nd_inter_fn nd_inter_best(void)
+{
+	return nd_cpu_has_avx2() && nd_cpu_has_popcnt() ? nd_inter_at_least_avx2 : nd_inter_at_least;
+}

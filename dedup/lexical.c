@@ -325,7 +325,7 @@ static int merge_check(const lex_ctx *c, const uint64_t *ta, const uint64_t *tb,
  * prove the pair below the threshold, else 1 with the intersection the pair must
  * reach in *need. nd_jaccard_min_inter turns "(double)|A n B| / |A u B| >= t" into
  * "|A n B| >= need", and each filter is an upper bound on |A n B|. */
-static inline ND_ALWAYS_INLINE int may_pass(const lex_ctx *c, const uint64_t *ta, const uint64_t *tb, size_t *need,
+static ND_ALWAYS_INLINE int may_pass(const lex_ctx *c, const uint64_t *ta, const uint64_t *tb, size_t *need,
 					    int hw)
 {
 	size_t na = ta[ROW_SIZE], nb = tb[ROW_SIZE], sum = na + nb, nd;
@@ -346,7 +346,7 @@ static inline ND_ALWAYS_INLINE int may_pass(const lex_ctx *c, const uint64_t *ta
 
 /* The exact test: 1 when the pair reaches the threshold, with its Jaccard in *sim.
  * The same decision as computing (double)|A n B| / |A u B| >= t for every pair. */
-static inline ND_ALWAYS_INLINE int similar(const lex_ctx *c, const uint64_t *ta, const uint64_t *tb, float *sim,
+static ND_ALWAYS_INLINE int similar(const lex_ctx *c, const uint64_t *ta, const uint64_t *tb, float *sim,
 					   int hw)
 {
 	size_t need;
@@ -478,7 +478,7 @@ static inline int emitted_before(const lex_ctx *c, size_t j, const uint64_t *ka,
 
 /* A chain link (a, b) of band j's big bucket, read straight from the table:
  * chains are few, unlike bucket pairs. */
-static inline ND_ALWAYS_INLINE int check_link(lex_ctx *c, worker *w, size_t j, uint32_t a, uint32_t b, int hw)
+static ND_ALWAYS_INLINE int check_link(lex_ctx *c, worker *w, size_t j, uint32_t a, uint32_t b, int hw)
 {
 	const uint64_t *ra = row_of(c, a), *rb = row_of(c, b);
 	size_t need;
@@ -495,7 +495,7 @@ static inline ND_ALWAYS_INLINE int check_link(lex_ctx *c, worker *w, size_t j, u
 #define PREFETCH_AHEAD 8
 
 /* All pairs of a small bucket of band j: it[0 .. k), ascending slots. */
-static inline ND_ALWAYS_INLINE int check_bucket(lex_ctx *c, worker *w, size_t j, const uint32_t *it, size_t k,
+static ND_ALWAYS_INLINE int check_bucket(lex_ctx *c, worker *w, size_t j, const uint32_t *it, size_t k,
 						int hw)
 {
 	gathered *g = &w->g;
@@ -545,7 +545,7 @@ static inline ND_ALWAYS_INLINE int check_bucket(lex_ctx *c, worker *w, size_t j,
 	return 0;
 }
 
-static inline ND_ALWAYS_INLINE int verify_runs_with(void *ctx, size_t begin, size_t end, unsigned wk, int hw)
+static ND_ALWAYS_INLINE int verify_runs_with(void *ctx, size_t begin, size_t end, unsigned wk, int hw)
 {
 	lex_ctx *c = ctx;
 	worker *w = &c->w[wk];
@@ -629,7 +629,7 @@ static int minhash_pairs(lex_ctx *c, nd_lex_stats *st)
 
 	t0 = nd_now();
 	if ((rc = nd_parallel_for(c->run_base[c->bands], GRAIN_RUNS, c->nworkers,
-				  nd_have_popcnt() ? verify_runs_popcnt : verify_runs, c)))
+				  nd_cpu_has_popcnt() ? verify_runs_popcnt : verify_runs, c)))
 		goto cleanup;
 	for (j = 0; j < c->nworkers; j++)
 		st->candidates += c->w[j].candidates;
@@ -652,7 +652,7 @@ cleanup:
 	return rc;
 }
 
-static inline ND_ALWAYS_INLINE int verify_cands_with(void *ctx, size_t begin, size_t end, int hw)
+static ND_ALWAYS_INLINE int verify_cands_with(void *ctx, size_t begin, size_t end, int hw)
 {
 	lex_ctx *c = ctx;
 	const uint32_t *slot = c->sets->slot;
@@ -709,7 +709,7 @@ static int simhash_pairs(lex_ctx *c, nd_lex_stats *st)
 	}
 	c->cand = cand.v;
 	if ((rc = nd_parallel_for(cand.n, GRAIN_PAIRS, c->nworkers,
-				  nd_have_popcnt() ? verify_cands_popcnt : verify_cands, c)))
+				  nd_cpu_has_popcnt() ? verify_cands_popcnt : verify_cands, c)))
 		goto cleanup;
 	/* as slot pairs, like MinHash's (slots are in record order, so the order of
 	 * the pairs does not change) */

@@ -69,16 +69,25 @@ static inline uint64_t nd_popcount_bytes(uint64_t x)
 	return (x + (x >> 4)) & UINT64_C(0x0F0F0F0F0F0F0F0F); /* each byte: its popcount, <= 8 */
 }
 
-static inline unsigned nd_sketch_missing(const uint64_t *a, const uint64_t *b)
+/* The count with __builtin_popcountll on each word: one POPCNT instruction per
+ * word inside a function built with target("popcnt") (the lexical pass runs its
+ * verification through such a copy when the CPU has the instruction); a libgcc
+ * call per word anywhere else. */
+static inline unsigned nd_sketch_missing_popcnt(const uint64_t *a, const uint64_t *b)
 {
-#ifdef __POPCNT__
 	unsigned n = 0;
 	for (int k = 0; k < ND_SKETCH_WORDS; k++)
 		n += (unsigned)__builtin_popcountll(a[k] & ~b[k]);
 	return n;
+}
+
+/* The count without POPCNT: two words per multiply (their bytes sum to at most
+ * 16, the eight bytes to at most 128, which the top byte holds). */
+static inline unsigned nd_sketch_missing(const uint64_t *a, const uint64_t *b)
+{
+#ifdef __POPCNT__
+	return nd_sketch_missing_popcnt(a, b);
 #else
-	/* two words per multiply: their bytes sum to at most 16, the eight bytes to at
-	 * most 128, which the top byte holds */
 	unsigned n = 0;
 	for (int k = 0; k < ND_SKETCH_WORDS; k += 2) {
 		uint64_t x = nd_popcount_bytes(a[k] & ~b[k]) + nd_popcount_bytes(a[k + 1] & ~b[k + 1]);
@@ -88,30 +97,12 @@ static inline unsigned nd_sketch_missing(const uint64_t *a, const uint64_t *b)
 #endif
 }
 
-#define ND_ALWAYS_INLINE __attribute__((always_inline))
-#if defined(__x86_64__) || defined(__i386__)
+/* a function built with POPCNT, to run only where nd_cpu_has_popcnt() */
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
 #define ND_TARGET_POPCNT __attribute__((target("popcnt")))
-static inline int nd_have_popcnt(void)
-{
-	__builtin_cpu_init(); /* required before __builtin_cpu_supports outside constructors */
-	return __builtin_cpu_supports("popcnt") != 0;
-}
 #else
 #define ND_TARGET_POPCNT
-static inline int nd_have_popcnt(void) { return 0; }
 #endif
-
-/* The same count with __builtin_popcountll on each word: one POPCNT instruction
- * per word inside a function built with target("popcnt") (the lexical pass runs
- * its verification through such a copy when the CPU has the instruction); a
- * libgcc call per word anywhere else. */
-static inline unsigned nd_sketch_missing_popcnt(const uint64_t *a, const uint64_t *b)
-{
-	unsigned n = 0;
-	for (int k = 0; k < ND_SKETCH_WORDS; k++)
-		n += (unsigned)__builtin_popcountll(a[k] & ~b[k]);
-	return n;
-}
 
 static inline void nd_sketch_of(const uint32_t *keys, size_t n, uint64_t *sketch)
 {

@@ -80,12 +80,6 @@ ND_AVX2 void nd_minhash_avx2(const nd_mh_perms *p, const uint32_t *x, size_t n, 
 	}
 }
 
-int nd_minhash_have_avx2(void)
-{
-	__builtin_cpu_init(); /* required before __builtin_cpu_supports outside constructors */
-	return __builtin_cpu_supports("avx2") != 0;
-}
-
 #else /* not x86 or not a GNU-compatible compiler: the reference serves */
 
 void nd_minhash_avx2(const nd_mh_perms *p, const uint32_t *x, size_t n, uint32_t *sig)
@@ -93,6 +87,7 @@ void nd_minhash_avx2(const nd_mh_perms *p, const uint32_t *x, size_t n, uint32_t
 	nd_minhash_scalar(p, x, n, sig);
 }
 
-int nd_minhash_have_avx2(void) { return 0; }
 
 #endif
+
+int nd_minhash_have_avx2(void) { return nd_cpu_has_avx2(); }

@@ -654,7 +654,7 @@ TEST(lexical_sketch_popcount_matches_builtin)
 		}
 		CHECK_EQ_INT(nd_sketch_missing(x, y), want);
 		CHECK_EQ_INT(nd_sketch_missing_popcnt(x, y), want);
-		if (nd_have_popcnt())
+		if (nd_cpu_has_popcnt())
 			CHECK_EQ_INT(sketch_missing_hw(x, y), want);
 	}
 }
