@@ -31,6 +31,8 @@ struct nd_dataset {
 	const char *(*parts)[ND_STEM_PARTS];
 	uint64_t constant_part[ND_STEM_PARTS]; /* hash of a left-out part value, 0 = none */
 	nd_arena *arenas;                      /* one per worker */
+	nd_arena *json;                        /* one per worker: a record's cJSON tree
+	                                        * while it is mapped (nd_json_use_arenas) */
 	nd_normalizer **norms;                 /* one per worker */
 	unsigned workers;
 	nd_mapping map;
@@ -114,11 +116,19 @@ static int map_range(void *ctx, size_t b, size_t e, unsigned w)
 		int rc;
 		if (nd_interrupted())
 			return nd_seterr(ND_EINTR, "interrupted");
-		if ((rc = parse_span(ds, i, &j)))
+		/* with the hooks, the tree goes with the scratch arena's reset */
+		int scratch = nd_json_arena_enter(&ds->json[w]);
+		if ((rc = parse_span(ds, i, &j))) {
+			if (scratch)
+				nd_json_arena_leave(&ds->json[w]);
 			return rc;
+		}
 		ds->recs[i].span = ds->spans[i];
 		rc = nd_map_record(&ds->map, j, &ds->arenas[w], &ds->recs[i], &x);
-		cJSON_Delete(j);
+		if (scratch)
+			nd_json_arena_leave(&ds->json[w]);
+		else
+			cJSON_Delete(j);
 		if (rc)
 			return record_error(ds, rc, i, ds->spans[i].offset);
 		for (int p = 0; p < ND_STEM_PARTS; p++)
@@ -499,7 +509,8 @@ int nd_dataset_load(nd_dataset **out, const char *path, const nd_load_opts *opts
 	ds->parts = calloc(ds->n, sizeof *ds->parts);
 	ds->arenas = calloc(ds->workers, sizeof *ds->arenas);
 	ds->norms = calloc(ds->workers, sizeof *ds->norms);
-	if (!ds->recs || !ds->cmp || !ds->parts || !ds->arenas || !ds->norms) {
+	ds->json = calloc(ds->workers, sizeof *ds->json);
+	if (!ds->recs || !ds->cmp || !ds->parts || !ds->arenas || !ds->norms || !ds->json) {
 		rc = nd_seterr(ND_ENOMEM, "out of memory for %zu records", ds->n);
 		goto fail;
 	}
@@ -526,6 +537,8 @@ int nd_dataset_load(nd_dataset **out, const char *path, const nd_load_opts *opts
 		hashed = end;
 		nd_input_release_pages(ds->in, ds->spans[b].offset, end);
 	}
+	for (unsigned w = 0; w < ds->workers; w++)
+		nd_arena_free(&ds->json[w]);
 	if ((rc = nd_sha256_update(sha, data + hashed, (size_t)(info->size - hashed))))
 		goto fail;
 	free(ds->spans);
@@ -555,6 +568,9 @@ void nd_dataset_free(nd_dataset *ds)
 		nd_arena_free(&ds->arenas[w]);
 	for (unsigned w = 0; ds->norms && w < ds->workers; w++)
 		nd_normalizer_free(ds->norms[w]);
+	for (unsigned w = 0; ds->json && w < ds->workers; w++)
+		nd_arena_free(&ds->json[w]);
+	free(ds->json);
 	for (size_t i = 0; i < ds->nnotes; i++)
 		free(ds->notes[i]);
 	free(ds->arenas);

@@ -53,6 +53,17 @@ typedef struct {
 void *nd_arena_alloc(nd_arena *a, size_t n); /* 8-byte aligned; NULL on failure */
 char *nd_arena_strndup(nd_arena *a, const char *s, size_t n);
 void nd_arena_free(nd_arena *a);
+/* Empties @a for reuse: keeps one block of the arena's block size (the pages a
+ * scratch arena touches again), frees the rest. */
+void nd_arena_reset(nd_arena *a);
+
+/* The reader side of nd_json_use_arenas() (core/json_arena.c). enter: cJSON's
+ * allocations on this thread come from @a until leave, which resets @a; @return 1
+ * then, and 0 (nothing changes: the caller frees its trees with cJSON_Delete)
+ * when the program did not install the hooks. Only parsing and reading may
+ * happen in between. */
+int nd_json_arena_enter(nd_arena *a);
+void nd_json_arena_leave(nd_arena *a);
 
 /* Run fn(ctx, begin, end, worker) over [0, n) split into contiguous chunks of at
  * most `grain` items, on `threads` workers (0 = all cores). Chunks are taken in

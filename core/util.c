@@ -157,6 +157,24 @@ void nd_arena_free(nd_arena *a)
 	a->head = NULL;
 }
 
+void nd_arena_reset(nd_arena *a)
+{
+	size_t bs = a->block_size ? a->block_size : 64 * 1024;
+	nd_arena_block *keep = NULL, *b, *next;
+	for (b = a->head; b; b = next) {
+		next = b->next;
+		if (!keep && b->size == bs)
+			keep = b;
+		else
+			free(b);
+	}
+	if (keep) {
+		keep->used = 0;
+		keep->next = NULL;
+	}
+	a->head = keep;
+}
+
 double nd_now(void)
 {
 	struct timespec ts;
