@@ -173,9 +173,18 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static int cmp_str(const void *a, const void *b)
+/* Sorts a record's few strings (options, numbers: at most 64) by strcmp. An
+ * insertion sort: for such counts it beats qsort, its merge sort and its calls.
+ * Equal strings are alike, so the order is the one any sort by strcmp gives. */
+static void sort_strs(const char **v, size_t n)
 {
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
+	for (size_t i = 1; i < n; i++) {
+		const char *x = v[i];
+		size_t j = i;
+		for (; j > 0 && strcmp(v[j - 1], x) > 0; j--)
+			v[j] = v[j - 1];
+		v[j] = x;
+	}
 }
 
 /* A stem part equal in nearly every record (alpaca's fixed instruction, a fixed
@@ -349,7 +358,7 @@ static int compare_range(void *ctx, size_t b, size_t e, unsigned w)
 		}
 		const char *sorted[ND_MAX_OPTIONS];
 		memcpy(sorted, opt_norm, n_opts * sizeof *sorted);
-		qsort(sorted, n_opts, sizeof *sorted, cmp_str);
+		sort_strs(sorted, n_opts);
 		for (size_t k = 0; k < n_opts; k++) {
 			if ((text.len && (rc = nd_buf_putc(&text, ' '))) ||
 			    (rc = nd_buf_append(&text, sorted[k], strlen(sorted[k]))))
@@ -357,7 +366,7 @@ static int compare_range(void *ctx, size_t b, size_t e, unsigned w)
 		}
 		const char *keys[ND_MAX_OPTIONS];
 		memcpy(keys, opt_key, n_opts * sizeof *keys);
-		qsort(keys, n_opts, sizeof *keys, cmp_str);
+		sort_strs(keys, n_opts);
 		uint64_t oh = 0;
 		for (size_t k = 0; k < n_opts; k++)
 			oh = nd_hash64(keys[k], strlen(keys[k]), oh + 0x9E3779B97F4A7C15ull);
@@ -373,7 +382,7 @@ static int compare_range(void *ctx, size_t b, size_t e, unsigned w)
 			for (size_t k = 0; k < r->n_options; k++)
 				if (r->answer_mask & (1u << k))
 					sel[ns++] = opt_norm[k];
-			qsort(sel, ns, sizeof *sel, cmp_str);
+			sort_strs(sel, ns);
 			for (size_t k = 0; k < ns && !rc; k++)
 				rc = (k && nd_buf_putc(&ans, '|')) || nd_buf_append(&ans, sel[k], strlen(sel[k]));
 			break;
@@ -388,7 +397,7 @@ static int compare_range(void *ctx, size_t b, size_t e, unsigned w)
 		}
 		if (rc)
 			goto fail;
-		qsort(nums.s, nums.n, sizeof *nums.s, cmp_str);
+		sort_strs(nums.s, nums.n);
 		for (size_t k = 0; k < nums.n; k++) {
 			if ((k && nd_buf_putc(&nb, ',')) || nd_buf_append(&nb, nums.s[k], strlen(nums.s[k]))) {
 				rc = ND_ENOMEM;

@@ -46,11 +46,28 @@ void nd_buf_free(nd_buf *b);
 
 /* Bump arena for many small, same-lifetime allocations (record views, strings). */
 typedef struct nd_arena_block nd_arena_block;
+struct nd_arena_block {
+	nd_arena_block *next;
+	size_t used, size;
+	_Alignas(16) unsigned char mem[];
+};
 typedef struct {
 	nd_arena_block *head;
 	size_t block_size;
 } nd_arena;
 void *nd_arena_alloc(nd_arena *a, size_t n); /* 8-byte aligned; NULL on failure */
+/* nd_arena_alloc with its common case inline, for callers that allocate per value */
+static inline void *nd_arena_alloc_fast(nd_arena *a, size_t n)
+{
+	nd_arena_block *b = a->head;
+	size_t m = (n + 7) & ~(size_t)7;
+	if (b && m >= n && b->size - b->used >= m) {
+		void *p = b->mem + b->used;
+		b->used += m;
+		return p;
+	}
+	return nd_arena_alloc(a, n);
+}
 char *nd_arena_strndup(nd_arena *a, const char *s, size_t n);
 void nd_arena_free(nd_arena *a);
 /* Empties @a for reuse: keeps one block of the arena's block size (the pages a

@@ -25,7 +25,7 @@ static _Thread_local nd_arena *current;
 static void *hook_malloc(size_t n)
 {
 	nd_arena *a = current;
-	return a ? nd_arena_alloc(a, n) : malloc(n);
+	return a ? nd_arena_alloc_fast(a, n) : malloc(n);
 }
 
 /* Inside a bracket every pointer cJSON frees came from the bracket's arena (the

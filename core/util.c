@@ -89,12 +89,6 @@ void nd_buf_free(nd_buf *b)
 	b->len = b->cap = 0;
 }
 
-struct nd_arena_block {
-	nd_arena_block *next;
-	size_t used, size;
-	_Alignas(16) unsigned char mem[];
-};
-
 void *nd_arena_alloc(nd_arena *a, size_t n)
 {
 	nd_arena_block *b = a->head;
