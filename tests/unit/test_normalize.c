@@ -382,6 +382,12 @@ TEST(normalize_strips_numbering_prefixes)
 		{"e.g. this", "e g this"},
 		{"单选题目很多", "单选题目很多"},
 		{"判断正确", "判断正确"},
+		/* a type word of every first character the prefix check knows */
+		{"不定项选择题：驾驶", "驾驶"}, {"多项选择题:驾驶", "驾驶"},
+		{"單項選擇題：驾驶", "驾驶"},   {"選擇題：驾驶", "驾驶"},
+		{"选择：驾驶", "驾驶"},         {"填空题：驾驶", "驾驶"},
+		{"问答题:驾驶", "驾驶"},        {"简答题：驾驶", "驾驶"},
+		{"【填空】驾驶", "驾驶"},       {"[判斷]驾驶", "驾驶"},
 	};
 	size_t k;
 	for (k = 0; k < sizeof cases / sizeof cases[0]; k++)
