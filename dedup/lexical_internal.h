@@ -15,6 +15,7 @@ typedef struct {
 	unsigned char *stream; /* tokens, each followed by 0xFF */
 	size_t stream_cap;
 	size_t *tok; /* start of each token in stream, and the stream's end */
+	unsigned char *word; /* per token: 1 a run of characters, 0 one CJK/kana/hangul character */
 	size_t tok_cap;
 	uint64_t *sh; /* shingle hashes of the last text, in text order, with repeats */
 	size_t sh_cap;

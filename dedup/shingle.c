@@ -4,10 +4,11 @@
  * 0xFF byte. 0xFF never occurs in UTF-8, so the stream encodes the token sequence
  * injectively ("ab c" and "a bc" differ, and so do "a  b" and "a b" not), and a
  * shingle of n tokens is one contiguous slice of it: tokens i .. i+n-1 without the
- * final separator, hashed with nd_hash64 in place.
+ * final separator, hashed with nd_hash64 (inline) in place.
  */
 #include <stdlib.h>
 #include <string.h>
+#include "hash_impl.h"
 #include "lexical_internal.h"
 
 #define ND_TOKEN_SEP 0xFF /* never a UTF-8 byte */
@@ -44,7 +45,7 @@ static int is_space(uint32_t c)
 
 /* Decodes one code point at p[0 .. left), left >= 1. @return its length in bytes,
  * or 0 when the bytes are not valid UTF-8 (truncated, overlong, surrogate, > U+10FFFF). */
-static size_t utf8_decode(const unsigned char *p, size_t left, uint32_t *cp)
+static ND_ALWAYS_INLINE size_t utf8_decode(const unsigned char *p, size_t left, uint32_t *cp)
 {
 	unsigned char c = p[0];
 	if (c < 0x80) {
@@ -77,14 +78,6 @@ static size_t utf8_decode(const unsigned char *p, size_t left, uint32_t *cp)
 	return 0;
 }
 
-/* 1 when a token of the stream (its bytes, valid UTF-8) is a run of characters,
- * not a single CJK/kana/hangul character. */
-static int is_word_token(const unsigned char *t, size_t len)
-{
-	uint32_t c;
-	return t[0] < 0x80 || !utf8_decode(t, len, &c) || !is_single_token(c);
-}
-
 static int grow(void **p, size_t *cap, size_t need, size_t elem)
 {
 	void *q;
@@ -98,12 +91,30 @@ static int grow(void **p, size_t *cap, size_t need, size_t elem)
 	return 0;
 }
 
+/* Room for @need tokens: their starts and their kinds. */
+static int grow_tokens(nd_shingler *s, size_t need)
+{
+	size_t *t;
+	unsigned char *w;
+	if (need <= s->tok_cap)
+		return 0;
+	if (!(t = nd_reallocarray(s->tok, need, sizeof *t)))
+		return nd_seterr(ND_ENOMEM, "out of memory shingling a text of %zu items", need);
+	s->tok = t;
+	if (!(w = realloc(s->word, need)))
+		return nd_seterr(ND_ENOMEM, "out of memory shingling a text of %zu items", need);
+	s->word = w;
+	s->tok_cap = need;
+	return 0;
+}
+
 void nd_shingler_free(nd_shingler *s)
 {
 	if (!s)
 		return;
 	free(s->stream);
 	free(s->tok);
+	free(s->word);
 	free(s->sh);
 	memset(s, 0, sizeof *s);
 }
@@ -113,6 +124,7 @@ int nd_shingler_run(nd_shingler *s, const char *text, size_t len, unsigned ngram
 	const unsigned char *p = (const unsigned char *)text;
 	unsigned char *out;
 	size_t *tok;
+	unsigned char *word;
 	size_t i = 0, o = 0, ntok = 0, nsh = 0;
 	int in_run = 0, rc;
 
@@ -124,11 +136,12 @@ int nd_shingler_run(nd_shingler *s, const char *text, size_t len, unsigned ngram
 	if (len > (SIZE_MAX / 2) / sizeof(uint64_t) - 1)
 		return nd_seterr(ND_ENOMEM, "text of %zu bytes is too long to shingle", len);
 	if ((rc = grow((void **)&s->stream, &s->stream_cap, 2 * len, 1)) ||
-	    (rc = grow((void **)&s->tok, &s->tok_cap, len + 1, sizeof *s->tok)) ||
+	    (rc = grow_tokens(s, len + 1)) ||
 	    (rc = grow((void **)&s->sh, &s->sh_cap, 2 * len, sizeof *s->sh)))
 		return rc;
 	out = s->stream;
 	tok = s->tok;
+	word = s->word;
 
 /* n is 1..4: nested tests beat a memcpy call for such short copies */
 #define COPY_CHAR()                                                                          \
@@ -167,11 +180,13 @@ int nd_shingler_run(nd_shingler *s, const char *text, size_t len, unsigned ngram
 				out[o++] = ND_TOKEN_SEP;
 				in_run = 0;
 			}
+			word[ntok] = 0;
 			tok[ntok++] = o;
 			COPY_CHAR();
 			out[o++] = ND_TOKEN_SEP;
 		} else {
 			if (!in_run) {
+				word[ntok] = 1;
 				tok[ntok++] = o;
 				in_run = 1;
 			}
@@ -190,17 +205,16 @@ int nd_shingler_run(nd_shingler *s, const char *text, size_t len, unsigned ngram
 	 * cost more than the hashing itself. */
 	if (ntok >= ngram) {
 		for (size_t k = 0; k + ngram <= ntok; k++)
-			s->sh[nsh++] = nd_hash64(out + tok[k], tok[k + ngram] - 1 - tok[k], 0);
+			s->sh[nsh++] = nd_hash64_inline(out + tok[k], tok[k + ngram] - 1 - tok[k], 0);
 		/* At n = 1 two neighbouring words also make a shingle: a CJK character
 		 * is a word, but a Latin word alone loses the order of a sentence ("the
 		 * dog bit the man" and "the man bit the dog" are one bag of words). */
 		if (ngram == 1)
 			for (size_t k = 0; k + 1 < ntok; k++)
-				if (is_word_token(out + tok[k], tok[k + 1] - 1 - tok[k]) &&
-				    is_word_token(out + tok[k + 1], tok[k + 2] - 1 - tok[k + 1]))
-					s->sh[nsh++] = nd_hash64(out + tok[k], tok[k + 2] - 1 - tok[k], 0);
+				if (word[k] && word[k + 1])
+					s->sh[nsh++] = nd_hash64_inline(out + tok[k], tok[k + 2] - 1 - tok[k], 0);
 	} else if (ntok > 0) { /* too short for one n-gram: the whole text is one */
-		s->sh[nsh++] = nd_hash64(out, o - 1, 0);
+		s->sh[nsh++] = nd_hash64_inline(out, o - 1, 0);
 	}
 	s->nsh = nsh;
 	return 0;
