@@ -21,8 +21,6 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	nd_load_opts o = ND_LOAD_OPTS_INIT;
-	if (!getenv("ND_NO_JSON_ARENAS")) /* as the CLI tools read; set it to compare */
-		nd_json_use_arenas();
 	o.threads = argc > 2 ? (unsigned)atoi(argv[2]) : 0;
 	nd_dataset *ds;
 	double t0 = now();

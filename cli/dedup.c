@@ -192,7 +192,6 @@ int main(int argc, char **argv)
 	nd_split_plan *plan = NULL;
 
 	nd_cli_prog = "dedup";
-	nd_json_use_arenas(); /* this program sets no cJSON hooks of its own */
 	memset(&info, 0, sizeof info);
 	while ((c = getopt_long(argc, argv, "o:qt:hV", long_opts, NULL)) != -1) {
 		switch (c) {

@@ -120,7 +120,6 @@ int main(int argc, char **argv)
 	char *cache_buf = NULL;
 
 	nd_cli_prog = "embed";
-	nd_json_use_arenas(); /* this program sets no cJSON hooks of its own */
 	memset(&st, 0, sizeof st);
 	eo.dim = 0; /* set below: 256 for the built-in embedder unless --dim */
 	/* --pairs lists every pair above the threshold (range search needs 3 probes for

@@ -145,7 +145,6 @@ int main(int argc, char **argv)
 	char *text = NULL;
 
 	nd_cli_prog = "validate";
-	nd_json_use_arenas(); /* this program sets no cJSON hooks of its own */
 	while ((c = getopt_long(argc, argv, "qt:hV", long_opts, NULL)) != -1) {
 		switch (c) {
 		case OPT_TRAIN: split[0] = optarg; break;

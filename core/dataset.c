@@ -8,6 +8,7 @@
 #include <string.h>
 #include "input_internal.h"
 #include "internal.h"
+#include "json_fast.h"
 #include "mapping_internal.h"
 #include "sha256.h"
 #include "neardup/lexical.h"
@@ -31,8 +32,8 @@ struct nd_dataset {
 	const char *(*parts)[ND_STEM_PARTS];
 	uint64_t constant_part[ND_STEM_PARTS]; /* hash of a left-out part value, 0 = none */
 	nd_arena *arenas;                      /* one per worker */
-	nd_arena *json;                        /* one per worker: a record's cJSON tree
-	                                        * while it is mapped (nd_json_use_arenas) */
+	nd_arena *json;                        /* one per worker: a record's tree from
+	                                        * the fast path while it is mapped */
 	nd_normalizer **norms;                 /* one per worker */
 	unsigned workers;
 	nd_mapping map;
@@ -68,8 +69,10 @@ static int record_error(const nd_dataset *ds, int code, size_t i, size_t at)
 			       line, col);
 }
 
-/* Validates and parses span i into a cJSON tree (caller deletes). */
-static int parse_span(const nd_dataset *ds, size_t i, cJSON **out)
+/* Validates and parses span i into a cJSON tree: with @fast, first by the fast
+ * path into that arena (*owned 0: the arena holds it), else, or when the fast
+ * path declines, by cJSON (*owned 1: the caller deletes it). */
+static int parse_span(const nd_dataset *ds, size_t i, cJSON **out, nd_arena *fast, int *owned)
 {
 	const char *data = nd_input_data(ds->in);
 	const nd_span *s = &ds->spans[i];
@@ -92,14 +95,18 @@ static int parse_span(const nd_dataset *ds, size_t i, cJSON **out)
 		if (e - q < 2)
 			break;
 	}
-	cJSON *j = cJSON_ParseWithLengthOpts(p, s->len, &end, 0);
+	cJSON *j = fast ? nd_json_parse_fast(p, s->len, fast, &end) : NULL;
+	*owned = !j;
+	if (!j)
+		j = cJSON_ParseWithLengthOpts(p, s->len, &end, 0);
 	if (!j) {
 		size_t at = end && end >= p && end <= p + s->len ? (size_t)(end - p) : 0;
 		nd_seterr(ND_EPARSE, "malformed JSON");
 		return record_error(ds, ND_EPARSE, i, s->offset + at);
 	}
 	if (end != p + s->len) {
-		cJSON_Delete(j);
+		if (*owned)
+			cJSON_Delete(j);
 		nd_seterr(ND_EPARSE, "unexpected characters after the record's JSON value");
 		return record_error(ds, ND_EPARSE, i, s->offset + (size_t)(end - p));
 	}
@@ -116,19 +123,14 @@ static int map_range(void *ctx, size_t b, size_t e, unsigned w)
 		int rc;
 		if (nd_interrupted())
 			return nd_seterr(ND_EINTR, "interrupted");
-		/* with the hooks, the tree goes with the scratch arena's reset */
-		int scratch = nd_json_arena_enter(&ds->json[w]);
-		if ((rc = parse_span(ds, i, &j))) {
-			if (scratch)
-				nd_json_arena_leave(&ds->json[w]);
+		int owned;
+		if ((rc = parse_span(ds, i, &j, &ds->json[w], &owned)))
 			return rc;
-		}
 		ds->recs[i].span = ds->spans[i];
 		rc = nd_map_record(&ds->map, j, &ds->arenas[w], &ds->recs[i], &x);
-		if (scratch)
-			nd_json_arena_leave(&ds->json[w]);
-		else
+		if (owned)
 			cJSON_Delete(j);
+		nd_arena_reset(&ds->json[w]); /* the fast path's tree */
 		if (rc)
 			return record_error(ds, rc, i, ds->spans[i].offset);
 		for (int p = 0; p < ND_STEM_PARTS; p++)
@@ -463,8 +465,10 @@ static int choose_mapping(nd_dataset *ds)
 	if (!samples)
 		return nd_seterr(ND_ENOMEM, "out of memory");
 	rc = 0;
-	for (size_t i = 0; i < m && !rc; i++)
-		rc = parse_span(ds, i, &samples[i]);
+	for (size_t i = 0; i < m && !rc; i++) {
+		int owned; /* always, without an arena */
+		rc = parse_span(ds, i, &samples[i], NULL, &owned);
+	}
 	if (!rc)
 		rc = nd_mapping_detect(&ds->map, samples, m, info->path);
 	for (size_t i = 0; i < m; i++)

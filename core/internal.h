@@ -74,13 +74,6 @@ void nd_arena_free(nd_arena *a);
  * scratch arena touches again), frees the rest. */
 void nd_arena_reset(nd_arena *a);
 
-/* The reader side of nd_json_use_arenas() (core/json_arena.c). enter: cJSON's
- * allocations on this thread come from @a until leave, which resets @a; @return 1
- * then, and 0 (nothing changes: the caller frees its trees with cJSON_Delete)
- * when the program did not install the hooks. Only parsing and reading may
- * happen in between. */
-int nd_json_arena_enter(nd_arena *a);
-void nd_json_arena_leave(nd_arena *a);
 
 /* Run fn(ctx, begin, end, worker) over [0, n) split into contiguous chunks of at
  * most `grain` items, on `threads` workers (0 = all cores). Chunks are taken in

@@ -158,14 +158,6 @@ typedef struct {
 #define ND_LOAD_OPTS_INIT                                                                  \
 	{ ND_LOAD_OPTS_VERSION, ND_PRESET_AUTO, NULL, ND_INPUT_OPTS_INIT, ND_NORM_OPTS_INIT, 0.9, 0 }
 
-/*! nd_json_use_arenas() :
- * Lets the readers parse each record into a per-thread arena instead of malloc'ing
- * every JSON node (about 12% of the reading time). It installs cJSON allocation
- * hooks, which are process-wide: call it once, before any other thread uses cJSON,
- * and only when the program sets no cJSON hooks of its own. Outside the readers
- * the hooks are plain malloc and free. Results do not change. */
-ND_API void nd_json_use_arenas(void);
-
 /*! nd_dataset_load() :
  * Reads every record of @path, maps it and normalises its comparison text.
  * @return 0; the nd_input_open codes; ND_EPARSE (a malformed record: the message

@@ -1,0 +1,267 @@
+/* The record parser's fast path against cJSON itself: wherever the fast path
+ * answers, cJSON_ParseWithLengthOpts must accept the same text with the same
+ * tree and end; and the fast path must answer for the forms records use. */
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "harness.h"
+#include "internal.h"
+#include "json_fast.h"
+
+static uint64_t rng;
+static unsigned rnd(unsigned n)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return (unsigned)(rng % n);
+}
+
+/* 1 when trees @a (fast) and @b (cJSON) are the same: types, values, keys, and
+ * the links, including the head's prev that points at the last child. */
+static int same_tree(const cJSON *a, const cJSON *b, char *why, size_t wn)
+{
+	if (a->type != b->type) {
+		snprintf(why, wn, "type %d vs %d", a->type, b->type);
+		return 0;
+	}
+	if (!a->valuestring != !b->valuestring || (a->valuestring && strcmp(a->valuestring, b->valuestring))) {
+		snprintf(why, wn, "valuestring \"%s\" vs \"%s\"", a->valuestring ? a->valuestring : "(null)",
+			 b->valuestring ? b->valuestring : "(null)");
+		return 0;
+	}
+	if (!a->string != !b->string || (a->string && strcmp(a->string, b->string))) {
+		snprintf(why, wn, "key \"%s\" vs \"%s\"", a->string ? a->string : "(null)",
+			 b->string ? b->string : "(null)");
+		return 0;
+	}
+	if (a->valueint != b->valueint || memcmp(&a->valuedouble, &b->valuedouble, sizeof(double))) {
+		snprintf(why, wn, "number %d/%.17g vs %d/%.17g", a->valueint, a->valuedouble, b->valueint,
+			 b->valuedouble);
+		return 0;
+	}
+	const cJSON *x = a->child, *y = b->child, *px = NULL, *py = NULL;
+	for (; x && y; px = x, py = y, x = x->next, y = y->next) {
+		if ((x->prev == px) != (y->prev == py)) {
+			snprintf(why, wn, "prev link differs");
+			return 0;
+		}
+		if (!same_tree(x, y, why, wn))
+			return 0;
+	}
+	if (x || y) {
+		snprintf(why, wn, "child counts differ");
+		return 0;
+	}
+	if (a->child && ((a->child->prev == px) != (b->child->prev == py))) {
+		snprintf(why, wn, "head's prev differs");
+		return 0;
+	}
+	return 1;
+}
+
+static void put(nd_buf *b, const char *s) { nd_buf_append(b, s, strlen(s)); }
+
+static void gen_string(nd_buf *b)
+{
+	static const char *const parts[] = {
+		"驾驶", "机动车", "abc", " ", "A、", "50公里/小时", "\\n", "\\\"", "\\\\", "\\/", "\\t", "\\b",
+		"\\f", "\\r", "\\u4e2d", "\\u00e9", "\\u0041", "\\uD83D\\uDE00", "\\ud800", "\\udc00x", "\\u0000",
+		"\\u12", "\\uZZZZ", "\\x", "\x01", "\x1f", "\xc3\xa9", "\xff", "'", "{", "}", "[", "]", ":", ",",
+	};
+	nd_buf_putc(b, '"');
+	for (unsigned k = rnd(6); k > 0; k--)
+		put(b, parts[rnd(k % 3 ? 8 : sizeof parts / sizeof parts[0])]);
+	nd_buf_putc(b, '"');
+}
+
+static void gen_ws(nd_buf *b)
+{
+	static const char *const ws[] = {"", "", "", " ", "\n", "\t", "\r\n", "  ", "\x01", "\x1f "};
+	put(b, ws[rnd(sizeof ws / sizeof ws[0])]);
+}
+
+static void gen_value(nd_buf *b, unsigned depth)
+{
+	static const char *const nums[] = {
+		"0", "-0", "12", "-7", "3.25", "1e5", "1E-3", "2.5e+10", "01", "1.", "-", "1e400", "-1e400",
+		"2147483647", "2147483648", "-2147483649", "1.5.5", "1e", "+1", ".5", "0x10",
+		"123456789012345678901234567890123456789012345678901234567890123456789",
+	};
+	unsigned kind = depth > 70 ? rnd(5) : rnd(depth > 3 ? 7 : 9);
+	switch (kind) {
+	case 0: case 1: gen_string(b); break;
+	case 2: put(b, nums[rnd(sizeof nums / sizeof nums[0])]); break;
+	case 3: put(b, rnd(2) ? "true" : "false"); break;
+	case 4: put(b, rnd(4) ? "null" : "nul"); break;
+	case 5: case 7: { /* object */
+		unsigned n = rnd(5);
+		nd_buf_putc(b, '{');
+		gen_ws(b);
+		for (unsigned i = 0; i < n; i++) {
+			if (i) {
+				nd_buf_putc(b, ',');
+				gen_ws(b);
+			}
+			gen_string(b);
+			gen_ws(b);
+			nd_buf_putc(b, ':');
+			gen_ws(b);
+			gen_value(b, depth + 1);
+			gen_ws(b);
+		}
+		nd_buf_putc(b, '}');
+		break;
+	}
+	default: { /* array; deep ones now and then */
+		unsigned n = depth < 70 && rnd(20) == 0 ? 1 : rnd(4);
+		nd_buf_putc(b, '[');
+		gen_ws(b);
+		for (unsigned i = 0; i < n; i++) {
+			if (i) {
+				nd_buf_putc(b, ',');
+				gen_ws(b);
+			}
+			gen_value(b, depth + (n == 1 ? 1 : 3));
+			gen_ws(b);
+		}
+		nd_buf_putc(b, ']');
+		break;
+	}
+	}
+}
+
+static void mutate(nd_buf *b)
+{
+	static const char bytes[] = "\"\\,]}[{: x\x01\xef" "0-etnu";
+	if (!b->len)
+		return;
+	size_t at = rnd((unsigned)b->len);
+	switch (rnd(3)) {
+	case 0: b->len = at; break;                                    /* truncated */
+	case 1: b->data[at] = bytes[rnd(sizeof bytes - 1)]; break;       /* replaced */
+	default: memmove(b->data + at, b->data + at + 1, b->len - at - 1); b->len--; break; /* dropped */
+	}
+	b->data[b->len] = '\0';
+}
+
+/* Checks one text: fast-path answers must be cJSON's. @return 1 when the fast
+ * path answered. */
+static int check_text(const char *t, size_t n, nd_arena *a, size_t *bad)
+{
+	const char *fe = NULL, *ce = NULL;
+	cJSON *f = nd_json_parse_fast(t, n, a, &fe);
+	cJSON *c = cJSON_ParseWithLengthOpts(t, n, &ce, 0);
+	char why[300] = "";
+	int ok = 1;
+	if (f) {
+		if (!c)
+			snprintf(why, sizeof why, "cJSON refuses it");
+		else if (fe != ce)
+			snprintf(why, sizeof why, "ends at %td vs %td", fe - t, ce - t);
+		if (why[0] || !same_tree(f, c, why, sizeof why))
+			ok = 0;
+	}
+	if (!ok && (*bad)++ < 5)
+		CHECK_MSG(0, "fast path differs from cJSON (%s) on: %.*s", why, (int)(n < 300 ? n : 300), t);
+	cJSON_Delete(c);
+	nd_arena_reset(a);
+	return f != NULL;
+}
+
+TEST(json_fast_agrees_with_cjson)
+{
+	nd_arena a = {0};
+	nd_buf b = {0};
+	size_t bad = 0, valid = 0, answered_valid = 0, answered = 0;
+	rng = nd_test_seed() | 1;
+	for (int i = 0; i < 60000; i++) {
+		b.len = 0;
+		gen_value(&b, 0);
+		if (i % 2)
+			mutate(&b);
+		if (i % 3 == 0)
+			mutate(&b);
+		const char *ce;
+		cJSON *c = cJSON_ParseWithLengthOpts(b.data ? b.data : "", b.len, &ce, 0);
+		int f = check_text(b.data ? b.data : "", b.len, &a, &bad);
+		answered += f;
+		if (c) {
+			valid++;
+			answered_valid += f;
+		}
+		cJSON_Delete(c);
+	}
+	CHECK_MSG(bad == 0, "%zu texts differ", bad);
+	/* both kinds are exercised: texts cJSON takes and texts it refuses */
+	CHECK_MSG(valid > 5000 && valid < 55000, "%zu of 60000 texts valid", valid);
+	/* the fast path answers most valid texts (it declines rare escapes, long or
+	 * deep ones) */
+	CHECK_MSG(answered_valid * 10 > valid * 6, "fast path took %zu of %zu valid texts", answered_valid, valid);
+	nd_buf_free(&b);
+	nd_arena_free(&a);
+}
+
+TEST(json_fast_takes_records)
+{
+	static const char *const recs[] = {
+		"{\"id\": 12, \"question\": \"在城市道路上行驶，最高速度为多少？\", \"options\": [\"A、30公里/小时\","
+		" \"B、40公里/小时\"], \"answer\": \"B\", \"explanation\": null, \"image\": \"\"}",
+		"{\"instruction\":\"Translate\",\"input\":\"the dog\\n\\\"bit\\\"\",\"output\":\"der Hund \\u00e9\"}",
+		"{\"conversations\":[{\"from\":\"human\",\"value\":\"hi\"},{\"from\":\"gpt\",\"value\":\"hello\"}]}",
+		"{\"a\":-1.5e3,\"b\":true,\"c\":false,\"d\":[],\"e\":{},\"f\":[1,[2,[3]]]}",
+		"[1, \"two\", null]",
+	};
+	nd_arena a = {0};
+	size_t bad = 0;
+	for (size_t i = 0; i < sizeof recs / sizeof recs[0]; i++)
+		CHECK_MSG(check_text(recs[i], strlen(recs[i]), &a, &bad), "fast path declined record %zu", i);
+	CHECK(bad == 0);
+	/* values: spot checks beyond the comparison */
+	const char *end;
+	cJSON *r = nd_json_parse_fast(recs[1], strlen(recs[1]), &a, &end);
+	CHECK(r != NULL && end == recs[1] + strlen(recs[1]));
+	if (r) {
+		CHECK_EQ_STR(cJSON_GetObjectItem(r, "input")->valuestring, "the dog\n\"bit\"");
+		CHECK_EQ_STR(cJSON_GetObjectItem(r, "output")->valuestring, "der Hund \xc3\xa9");
+	}
+	/* forms left to cJSON: a BOM, leading space, a surrogate pair, an escaped
+	 * NUL, deep nesting, trailing garbage is cJSON's business too (end differs) */
+	static const char *const declined[] = {
+		"\xef\xbb\xbf{}", " {}", "{\"a\":\"\\uD83D\\uDE00\"}", "{\"a\":\"\\u0000\"}", "{\"a\":\"x\\q\"}",
+		"{\"a\":1,}", "{\"a\" 1}", "[1 2]", "{\"a\":\"unterminated}",
+	};
+	for (size_t i = 0; i < sizeof declined / sizeof declined[0]; i++)
+		CHECK_MSG(nd_json_parse_fast(declined[i], strlen(declined[i]), &a, &end) == NULL,
+			  "fast path took declined text %zu", i);
+	nd_buf deep = {0};
+	for (int i = 0; i < 100; i++)
+		nd_buf_putc(&deep, '[');
+	for (int i = 0; i < 100; i++)
+		nd_buf_putc(&deep, ']');
+	CHECK(nd_json_parse_fast(deep.data, deep.len, &a, &end) == NULL);
+	CHECK(!check_text(deep.data, deep.len, &a, &bad) && bad == 0);
+	nd_buf_free(&deep);
+	nd_arena_free(&a);
+}
+
+TEST(json_fast_arena_reset_keeps_one_block)
+{
+	nd_arena a = {0};
+	a.block_size = 4096;
+	CHECK(nd_arena_alloc(&a, 100) != NULL);
+	CHECK(nd_arena_alloc(&a, 100000) != NULL); /* a block of its own */
+	for (int i = 0; i < 100; i++)
+		CHECK(nd_arena_alloc(&a, 1000) != NULL); /* more blocks */
+	nd_arena_reset(&a);
+	/* one block of the arena's size is kept and reused from its start */
+	void *q = nd_arena_alloc(&a, 100);
+	CHECK(q != NULL);
+	nd_arena_reset(&a);
+	CHECK(nd_arena_alloc(&a, 100) == q);
+	nd_arena_free(&a);
+	nd_arena empty = {0};
+	nd_arena_reset(&empty); /* nothing to keep */
+	CHECK(empty.head == NULL);
+}
