@@ -112,8 +112,8 @@ static char *parse_string(parser *ps)
 	/* escapes: the output is never longer than the input */
 	const unsigned char *close = s;
 	while (close < ps->end && *close != '"') {
-		if (*close == '\\')
-			close++;
+		if (*close == '\\' && ++close == ps->end)
+			return NULL; /* a backslash as the last byte */
 		close++;
 	}
 	if (close >= ps->end)
