@@ -101,9 +101,53 @@ static inline unsigned nd_sketch_missing(const uint64_t *a, const uint64_t *b)
 /* a function built with POPCNT, to run only where nd_cpu_has_popcnt() */
 #if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
 #define ND_TARGET_POPCNT __attribute__((target("popcnt")))
+#define ND_TARGET_AVX2_POPCNT __attribute__((target("avx2,popcnt")))
+#define ND_HAVE_AVX2_CLONE 1
+#include <immintrin.h>
 #else
 #define ND_TARGET_POPCNT
+#define ND_HAVE_AVX2_CLONE 0
 #endif
+
+/* The verification's test whether two slots share a band key before band j
+ * (dedup/lexical.c, check_bucket). */
+#if ND_HAVE_AVX2_CLONE
+/* lanes of the last, partial vector of band keys: masked loads never touch the
+ * words past them (which may be past the end of the gathered rows) */
+static const int64_t nd_tail_mask[4][4] = {{0, 0, 0, 0}, {-1, 0, 0, 0}, {-1, -1, 0, 0}, {-1, -1, -1, 0}};
+
+ND_TARGET_AVX2_POPCNT static inline unsigned nd_any_same_key_avx2(const uint64_t *a, const uint64_t *b, size_t j)
+{
+	__m256i acc = _mm256_setzero_si256();
+	size_t e = 0;
+	for (; e + 4 <= j; e += 4)
+		acc = _mm256_or_si256(acc, _mm256_cmpeq_epi64(_mm256_loadu_si256((const __m256i *)(a + e)),
+							      _mm256_loadu_si256((const __m256i *)(b + e))));
+	if (e < j) {
+		__m256i m = _mm256_loadu_si256((const __m256i *)nd_tail_mask[j - e]);
+		__m256i va = _mm256_maskload_epi64((const long long *)(a + e), m);
+		__m256i vb = _mm256_maskload_epi64((const long long *)(b + e), m);
+		acc = _mm256_or_si256(acc, _mm256_and_si256(m, _mm256_cmpeq_epi64(va, vb)));
+	}
+	return !_mm256_testz_si256(acc, acc);
+}
+#endif
+
+/* 1 when some band e < j has a[e] == b[e]. @hw 2: four bands at a time with AVX2
+ * (in a function built for it), else a loop without an early exit (the keys
+ * rarely match). */
+static ND_ALWAYS_INLINE unsigned nd_any_same_key(const uint64_t *a, const uint64_t *b, size_t j, int hw)
+{
+#if ND_HAVE_AVX2_CLONE
+	if (hw == 2)
+		return nd_any_same_key_avx2(a, b, j);
+#endif
+	unsigned same = 0;
+	for (size_t e = 0; e < j; e++)
+		same |= a[e] == b[e];
+	return same;
+}
+
 
 static inline void nd_sketch_of(const uint32_t *keys, size_t n, uint64_t *sketch)
 {

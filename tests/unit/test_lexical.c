@@ -659,6 +659,37 @@ TEST(lexical_sketch_popcount_matches_builtin)
 	}
 }
 
+/* The earlier-band key test of the verification, AVX2 against the loop: every
+ * band count 0..40 (whole vectors and each tail), a match in any one band or in
+ * none; each side an exact-size buffer, so the masked tail reading past it would
+ * be an error under ASan. */
+TEST(lexical_same_key_avx2_matches_loop)
+{
+	rng r = rng_for(15);
+	for (size_t j = 0; j <= 40; j++)
+		for (int rep = 0; rep < 400; rep++) {
+			uint64_t *a = malloc((j ? j : 1) * sizeof *a), *b = malloc((j ? j : 1) * sizeof *b);
+			unsigned want = 0;
+			for (size_t e = 0; e < j; e++) {
+				a[e] = rnd(&r);
+				b[e] = rnd(&r);
+			}
+			if (j && rep % 2) { /* one shared key, anywhere */
+				size_t at = (size_t)rnd(&r) % j;
+				b[at] = a[at];
+			}
+			for (size_t e = 0; e < j; e++)
+				want |= a[e] == b[e];
+			CHECK_EQ_INT(nd_any_same_key(a, b, j, 0), want);
+#if ND_HAVE_AVX2_CLONE
+			if (nd_cpu_has_avx2() && nd_cpu_has_popcnt())
+				CHECK_EQ_INT(nd_any_same_key_avx2(a, b, j), want);
+#endif
+			free(a);
+			free(b);
+		}
+}
+
 /* ---- MinHash ------------------------------------------------------------------------ */
 
 TEST(lexical_minhash_avx2_matches_scalar)
