@@ -92,33 +92,29 @@ static size_t record_length(const nd_record *r)
 
 static int popcount(unsigned x) { return __builtin_popcount(x); }
 
-/* <0 when record a should be kept before record b. */
-static int keep_cmp(const keep_ctx *k, uint32_t a, uint32_t b)
+/* A record's place in keep order as one number: records sort by (key, index)
+ * ascending. --keep complete: an answer first, then options, then an explanation,
+ * then fewer defects, then the longer explanation (lengths past 2^55 bytes would
+ * tie); longest: the longer record; first: index order alone. */
+#define KEEP_LEN_BITS 55
+static uint64_t keep_key(const keep_ctx *k, uint32_t i)
 {
-	const nd_record *ra = nd_dataset_record(k->ds, a), *rb = nd_dataset_record(k->ds, b);
+	const nd_record *r = nd_dataset_record(k->ds, i);
+	const uint64_t len_max = ((uint64_t)1 << KEEP_LEN_BITS) - 1;
 	if (k->policy == ND_KEEP_COMPLETE) {
-		int va = ra->answer_kind != ND_ANSWER_NONE && ra->answer_kind != ND_ANSWER_INVALID;
-		int vb = rb->answer_kind != ND_ANSWER_NONE && rb->answer_kind != ND_ANSWER_INVALID;
-		if (va != vb)
-			return vb - va;
-		int oa = !(ra->defects & ND_DEFECT_NO_OPTIONS), ob = !(rb->defects & ND_DEFECT_NO_OPTIONS);
-		if (oa != ob)
-			return ob - oa;
-		int ea = ra->explanation != NULL, eb = rb->explanation != NULL;
-		if (ea != eb)
-			return eb - ea;
-		int da = popcount(ra->defects), db = popcount(rb->defects);
-		if (da != db)
-			return da - db;
-		size_t la = slen(ra->explanation), lb = slen(rb->explanation);
-		if (la != lb)
-			return la > lb ? -1 : 1;
-	} else if (k->policy == ND_KEEP_LONGEST) {
-		size_t la = record_length(ra), lb = record_length(rb);
-		if (la != lb)
-			return la > lb ? -1 : 1;
+		uint64_t no_answer = r->answer_kind == ND_ANSWER_NONE || r->answer_kind == ND_ANSWER_INVALID;
+		uint64_t no_options = (r->defects & ND_DEFECT_NO_OPTIONS) != 0;
+		uint64_t no_expl = r->explanation == NULL;
+		uint64_t defects = (uint64_t)popcount(r->defects); /* at most 32: 6 bits */
+		uint64_t la = slen(r->explanation);
+		return no_answer << 63 | no_options << 62 | no_expl << 61 | defects << KEEP_LEN_BITS |
+		       (len_max - (la < len_max ? la : len_max));
 	}
-	return a < b ? -1 : a > b;
+	if (k->policy == ND_KEEP_LONGEST) {
+		uint64_t la = record_length(r), top = UINT64_MAX >> 1;
+		return top - (la < top ? la : top);
+	}
+	return 0;
 }
 
 /* -------------------------------------------------------------- helpers -- */
@@ -298,6 +294,12 @@ typedef struct {
 	size_t ncl, split;
 } component;
 
+/* A record and its keep_key, sorted by (key, index). */
+typedef struct keyed {
+	uint64_t key; /* keep_key */
+	uint32_t idx;
+} keyed;
+
 /* A worker's scratch arrays for form_groups, grown to the largest component it
  * has formed (most components are two or three records: a malloc each was a
  * good part of the stage). */
@@ -305,6 +307,7 @@ typedef struct {
 	unsigned char *taken, *ingroup;
 	uint32_t *grp, *order;
 	size_t *gi;
+	keyed *kv; /* keep keys of a component's records */
 	size_t cap;
 } scratch;
 
@@ -331,13 +334,15 @@ static int scratch_reserve(scratch *s, size_t k)
 	free(s->grp);
 	free(s->order);
 	free(s->gi);
+	free(s->kv);
 	s->taken = calloc(k, 1);
 	s->ingroup = calloc(k, 1);
 	s->grp = malloc(k * sizeof *s->grp);
 	s->order = malloc(k * sizeof *s->order);
 	s->gi = malloc(k * sizeof *s->gi);
+	s->kv = malloc(k * sizeof *s->kv);
 	s->cap = k;
-	if (!s->taken || !s->ingroup || !s->grp || !s->order || !s->gi) {
+	if (!s->taken || !s->ingroup || !s->grp || !s->order || !s->gi || !s->kv) {
 		s->cap = 0;
 		return nd_seterr(ND_ENOMEM, "out of memory for a component of %zu records", k);
 	}
@@ -351,6 +356,7 @@ static void scratch_free(scratch *s)
 	free(s->grp);
 	free(s->order);
 	free(s->gi);
+	free(s->kv);
 }
 
 /* Ascending sorts of the small arrays form_groups makes (a group's members):
@@ -377,9 +383,35 @@ static void sort_sizes(size_t *v, size_t n)
 	}
 }
 
-static int sort_by_keep(const void *x, const void *y, void *kc)
+static int keyed_cmp(const void *x, const void *y)
 {
-	return keep_cmp(kc, *(const uint32_t *)x, *(const uint32_t *)y);
+	const keyed *a = x, *b = y;
+	if (a->key != b->key)
+		return a->key < b->key ? -1 : 1;
+	return a->idx < b->idx ? -1 : a->idx > b->idx;
+}
+
+/* Records v[0 .. k) into keep order, their keys computed once each (@kv: room
+ * for k). */
+static void sort_by_keep(const keep_ctx *kc, uint32_t *v, size_t k, keyed *kv)
+{
+	for (size_t i = 0; i < k; i++) {
+		kv[i].key = keep_key(kc, v[i]);
+		kv[i].idx = v[i];
+	}
+	if (k > SMALL_SORT) {
+		qsort(kv, k, sizeof *kv, keyed_cmp);
+	} else {
+		for (size_t i = 1; i < k; i++) {
+			keyed x = kv[i];
+			size_t j = i;
+			for (; j > 0 && keyed_cmp(&kv[j - 1], &x) > 0; j--)
+				kv[j] = kv[j - 1];
+			kv[j] = x;
+		}
+	}
+	for (size_t i = 0; i < k; i++)
+		v[i] = kv[i].idx;
 }
 
 static int u32_cmp(const void *x, const void *y)
@@ -575,7 +607,9 @@ static int cluster_range(void *ctx, size_t b, size_t e, unsigned w)
 	int rc;
 	for (size_t i = b; i < e; i++) {
 		component *cp = &c->comp[i];
-		qsort_r(c->order + cp->start, cp->k, sizeof *c->order, sort_by_keep, &c->kc);
+		if ((rc = scratch_reserve(&c->scr[w], cp->k)))
+			return rc;
+		sort_by_keep(&c->kc, c->order + cp->start, cp->k, c->scr[w].kv);
 		if ((rc = form_groups(c, cp, &c->scr[w])))
 			return rc;
 	}
