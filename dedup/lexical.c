@@ -53,6 +53,8 @@ typedef struct {
 typedef struct {
 	uint64_t *row;
 	size_t cap;
+	uint32_t *rank; /* member x's ranks in bands 0 .. j-1 at rank[x * j], when it has any */
+	size_t rank_cap;
 } gathered;
 
 /* A pair that passed the size and sketch filters, waiting for its merge while its
@@ -460,20 +462,27 @@ static int rank_big_buckets(lex_ctx *c, size_t *big)
  * chain. Each distinct candidate is thus checked exactly once, in the first band
  * that emits it, whichever worker gets which bucket. */
 static inline int emitted_before(const lex_ctx *c, size_t j, const uint64_t *ka, const uint64_t *kb,
-				 uint64_t big, uint32_t a, uint32_t b)
+				 uint64_t big, const uint32_t *rka, const uint32_t *rkb)
 {
 	for (size_t e = 0; e < j; e++) {
 		if (ka[e] != kb[e])
 			continue;
 		/* the same bucket for both, so a's bit says it for b too; bands past
-		 * 64 have no bit and ask the ranks (which exist if any bucket is big) */
+		 * 64 have no bit and ask the ranks (which exist if any bucket is big):
+		 * rka[e], rkb[e] are a's and b's ranks in band e (see rank_big_buckets) */
 		if (!c->rank || (e < 64 && !((big >> e) & 1)))
 			return 1;
-		uint32_t ra = c->rank[(size_t)a * c->bands + e], rb = c->rank[(size_t)b * c->bands + e];
-		if (ra == ND_NONE || rb == ra + 1)
+		if (rka[e] == ND_NONE || rkb[e] == rka[e] + 1)
 			return 1;
 	}
 	return 0;
+}
+
+/* 1 when emitted_before may read slot @s's ranks before band j: it is in a big
+ * bucket of an earlier band, or bands past 64 have no bit to tell. */
+static inline int needs_ranks(const lex_ctx *c, size_t j, uint64_t big)
+{
+	return c->rank && (j > 64 || (big & (((uint64_t)1 << j) - 1)));
 }
 
 /* A chain link (a, b) of band j's big bucket, read straight from the table:
@@ -482,7 +491,9 @@ static ND_ALWAYS_INLINE int check_link(lex_ctx *c, worker *w, size_t j, uint32_t
 {
 	const uint64_t *ra = row_of(c, a), *rb = row_of(c, b);
 	size_t need;
-	if (emitted_before(c, j, ra + ROW_HEAD, rb + ROW_HEAD, ra[ROW_BIG], a, b))
+	const uint32_t *rka = c->rank ? c->rank + (size_t)a * c->bands : NULL;
+	const uint32_t *rkb = c->rank ? c->rank + (size_t)b * c->bands : NULL;
+	if (emitted_before(c, j, ra + ROW_HEAD, rb + ROW_HEAD, ra[ROW_BIG], rka, rkb))
 		return 0;
 	w->candidates++;
 	if (!may_pass(c, ra, rb, &need, hw))
@@ -500,6 +511,7 @@ static ND_ALWAYS_INLINE int check_bucket(lex_ctx *c, worker *w, size_t j, const 
 {
 	gathered *g = &w->g;
 	size_t lw = ROW_HEAD + j; /* words per gathered row */
+	size_t cand = 0;          /* distinct candidates, counted here, not in *w */
 	int rc;
 
 	if (k * lw > g->cap) {
@@ -508,6 +520,13 @@ static ND_ALWAYS_INLINE int check_bucket(lex_ctx *c, worker *w, size_t j, const 
 		if (!(g->row = nd_malloc(k * lw * sizeof *g->row)))
 			return nd_seterr(ND_ENOMEM, "out of memory for a bucket of %zu texts", k);
 		g->cap = k * lw;
+	}
+	if (c->rank && k * j > g->rank_cap) {
+		free(g->rank);
+		g->rank_cap = 0;
+		if (!(g->rank = nd_malloc(k * j * sizeof *g->rank)))
+			return nd_seterr(ND_ENOMEM, "out of memory for a bucket of %zu texts", k);
+		g->rank_cap = k * j;
 	}
 	for (size_t x = 0; x < k; x++) {
 		const uint64_t *row = row_of(c, it[x]);
@@ -520,9 +539,14 @@ static ND_ALWAYS_INLINE int check_bucket(lex_ctx *c, worker *w, size_t j, const 
 		/* a loop, not memcpy: a libc call per row cost more than the copy */
 		for (size_t e = 0; e < lw; e++)
 			dst[e] = row[e];
+		/* its ranks too, when the pairs below may ask them: once a member,
+		 * not a miss into the rank table for every pair */
+		if (needs_ranks(c, j, dst[ROW_BIG]))
+			memcpy(g->rank + x * j, c->rank + (size_t)it[x] * c->bands, j * sizeof *g->rank);
 	}
 	for (size_t x = 0; x + 1 < k; x++) {
 		const uint64_t *gx = g->row + x * lw;
+		const uint32_t *rx = c->rank && j ? g->rank + x * j : NULL;
 		if ((x & 1023) == 1023 && (rc = check_interrupt()))
 			return rc;
 		for (size_t y = x + 1; y < k; y++) {
@@ -530,15 +554,17 @@ static ND_ALWAYS_INLINE int check_bucket(lex_ctx *c, worker *w, size_t j, const 
 			size_t need;
 			/* any earlier band with the same key? then the exact test */
 			if (nd_any_same_key(gx + ROW_HEAD, gy + ROW_HEAD, j, hw) &&
-			    emitted_before(c, j, gx + ROW_HEAD, gy + ROW_HEAD, gx[ROW_BIG], it[x], it[y]))
+			    emitted_before(c, j, gx + ROW_HEAD, gy + ROW_HEAD, gx[ROW_BIG], rx,
+					   c->rank && j ? g->rank + y * j : NULL))
 				continue;
-			w->candidates++;
+			cand++;
 			if (!may_pass(c, gx, gy, &need, hw))
 				continue;
 			if ((rc = defer_merge(c, w, gx, gy, need, nd_pair_key(it[x], it[y]))))
 				return rc;
 		}
 	}
+	w->candidates += cand;
 	return 0;
 }
 
@@ -1007,6 +1033,7 @@ cleanup:
 			free(c.w[i].sig);
 			free(c.w[i].found.v);
 			free(c.w[i].g.row);
+			free(c.w[i].g.rank);
 		}
 	free(c.w);
 	free(c.idkv);
