@@ -107,6 +107,8 @@ void nd_dataset_release_behind(const struct nd_dataset *ds, size_t i);
  * x86-64): 1 when it has AVX2 / POPCNT; 0 on other architectures. */
 int nd_cpu_has_avx2(void);
 int nd_cpu_has_popcnt(void);
+/* AVX-512 F/VL/BW/DQ with VPOPCNTQ (and the OS saving ZMM state): the verification's pair loop */
+int nd_cpu_has_avx512pop(void);
 
 /* utf8_avx2.c, for nd_utf8_validate: how many leading bytes of s[0 .. len) AVX2
  * found to be whole valid UTF-8 sequences without NUL (a prefix ending on a

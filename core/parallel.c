@@ -75,9 +75,18 @@ int nd_cpu_has_popcnt(void)
 	__builtin_cpu_init();
 	return __builtin_cpu_supports("popcnt") != 0;
 }
+
+int nd_cpu_has_avx512pop(void)
+{
+	__builtin_cpu_init();
+	return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
+	       __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq") &&
+	       __builtin_cpu_supports("avx512vpopcntdq") && __builtin_cpu_supports("popcnt");
+}
 #else
 int nd_cpu_has_avx2(void) { return 0; }
 int nd_cpu_has_popcnt(void) { return 0; }
+int nd_cpu_has_avx512pop(void) { return 0; }
 #endif
 
 int nd_parallel_for(size_t n, size_t grain, unsigned threads, nd_range_fn fn, void *ctx)

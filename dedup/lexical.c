@@ -55,6 +55,8 @@ typedef struct {
 	size_t cap;
 	uint32_t *rank; /* member x's ranks in bands 0 .. j-1 at rank[x * j], when it has any */
 	size_t rank_cap;
+	uint64_t *soa;  /* the AVX-512 pair loop's columns: band keys, sizes, sketches */
+	size_t soa_cap;
 } gathered;
 
 /* A pair that passed the size and sketch filters, waiting for its merge while its
@@ -505,7 +507,101 @@ static ND_ALWAYS_INLINE int check_link(lex_ctx *c, worker *w, size_t j, uint32_t
  * memory (~100 ns) at a few ns per row copied. */
 #define PREFETCH_AHEAD 8
 
-/* All pairs of a small bucket of band j: it[0 .. k), ascending slots. */
+#if ND_HAVE_AVX2_CLONE
+/* The all-pairs loop of check_bucket with AVX-512, eight partners y of a member
+ * x at a time: the earlier bands' keys, the size filter (c->need gathered) and
+ * the sketch bound (VPOPCNTQ) for all eight, from columns copied out of the
+ * gathered rows. The lanes that share an earlier band's key (was the pair
+ * emitted before?), a size sum past the need table, and the pairs that pass go
+ * the scalar way, so every decision and count is check_bucket's. */
+ND_TARGET_AVX512POP static int pairs_avx512(lex_ctx *c, worker *w, size_t j, const uint32_t *it, size_t k,
+					    size_t *cand_out)
+{
+	gathered *g = &w->g;
+	size_t lw = ROW_HEAD + j, cand = 0, words = k * (j + 1 + ND_SKETCH_WORDS);
+	int rc = 0;
+
+	if (words > g->soa_cap) {
+		free(g->soa);
+		g->soa_cap = 0;
+		if (!(g->soa = nd_malloc(words * sizeof *g->soa)))
+			return nd_seterr(ND_ENOMEM, "out of memory for a bucket of %zu texts", k);
+		g->soa_cap = words;
+	}
+	uint64_t *keys = g->soa, *size = keys + j * k, *sk = size + k; /* keys[e * k + x], sk[v * k + x] */
+	for (size_t x = 0; x < k; x++) {
+		const uint64_t *gx = g->row + x * lw;
+		for (size_t e = 0; e < j; e++)
+			keys[e * k + x] = gx[ROW_HEAD + e];
+		size[x] = gx[ROW_SIZE];
+		for (size_t v = 0; v < ND_SKETCH_WORDS; v++)
+			sk[v * k + x] = gx[ROW_SKETCH + v];
+	}
+	const __m512i table = _mm512_set1_epi64(NEED_TABLE);
+	for (size_t x = 0; x + 1 < k; x++) {
+		const uint64_t *gx = g->row + x * lw;
+		const uint32_t *rx = c->rank && j ? g->rank + x * j : NULL;
+		if ((x & 1023) == 1023 && (rc = check_interrupt()))
+			return rc;
+		const __m512i na = _mm512_set1_epi64((long long)gx[ROW_SIZE]);
+		__m512i ska[ND_SKETCH_WORDS];
+		for (size_t v = 0; v < ND_SKETCH_WORDS; v++)
+			ska[v] = _mm512_set1_epi64((long long)gx[ROW_SKETCH + v]);
+		for (size_t y = x + 1; y < k; y += 8) {
+			__mmask8 m = k - y >= 8 ? (__mmask8)0xFF : (__mmask8)((1u << (k - y)) - 1), same = 0;
+			for (size_t e = 0; e < j; e++)
+				same |= _mm512_mask_cmpeq_epi64_mask(m, _mm512_set1_epi64((long long)gx[ROW_HEAD + e]),
+								     _mm512_maskz_loadu_epi64(m, keys + e * k + y));
+			__mmask8 fresh = m & (__mmask8)~same;
+			cand += (size_t)__builtin_popcount(fresh);
+			__m512i nb = _mm512_maskz_loadu_epi64(m, size + y), sum = _mm512_add_epi64(na, nb);
+			__mmask8 tab = _mm512_mask_cmplt_epu64_mask(fresh, sum, table), wide = fresh & (__mmask8)~tab;
+			__m512i nd = _mm512_mask_i64gather_epi64(_mm512_setzero_si512(), tab, sum, (const void *)c->need, 8);
+			/* the size filter, then the sketch bound: |A n B| <= |A| - missing(A, B) */
+			__mmask8 ok = _mm512_mask_cmple_epu64_mask(tab, nd, na) & _mm512_mask_cmple_epu64_mask(tab, nd, nb);
+			if (ok) {
+				__m512i mab = _mm512_setzero_si512(), mba = _mm512_setzero_si512();
+				for (size_t v = 0; v < ND_SKETCH_WORDS; v++) {
+					__m512i skb = _mm512_maskz_loadu_epi64(ok, sk + v * k + y);
+					mab = _mm512_add_epi64(mab, _mm512_popcnt_epi64(_mm512_andnot_si512(skb, ska[v])));
+					mba = _mm512_add_epi64(mba, _mm512_popcnt_epi64(_mm512_andnot_si512(ska[v], skb)));
+				}
+				ok = _mm512_mask_cmple_epu64_mask(ok, _mm512_add_epi64(mab, nd), na) &
+				     _mm512_mask_cmple_epu64_mask(ok, _mm512_add_epi64(mba, nd), nb);
+			}
+			if (ok) {
+				uint64_t ndv[8];
+				_mm512_storeu_si512(ndv, nd);
+				for (unsigned b = ok; b; b &= b - 1) {
+					size_t yy = y + (size_t)__builtin_ctz(b);
+					if ((rc = defer_merge(c, w, gx, g->row + yy * lw, ndv[__builtin_ctz(b)],
+							      nd_pair_key(it[x], it[yy]))))
+						return rc;
+				}
+			}
+			/* the scalar way: sums past the table, and pairs with a shared key */
+			for (unsigned b = wide | same; b; b &= b - 1) {
+				size_t yy = y + (size_t)__builtin_ctz(b), need;
+				const uint64_t *gy = g->row + yy * lw;
+				if ((same >> __builtin_ctz(b)) & 1) {
+					if (emitted_before(c, j, gx + ROW_HEAD, gy + ROW_HEAD, gx[ROW_BIG], rx,
+							   c->rank && j ? g->rank + yy * j : NULL))
+						continue;
+					cand++;
+				}
+				if (may_pass(c, gx, gy, &need, 1) &&
+				    (rc = defer_merge(c, w, gx, gy, need, nd_pair_key(it[x], it[yy]))))
+					return rc;
+			}
+		}
+	}
+	*cand_out += cand;
+	return 0;
+}
+#endif
+
+/* All pairs of a small bucket of band j: it[0 .. k), ascending slots. @hw 3:
+ * with AVX-512 (pairs_avx512) from four members up. */
 static ND_ALWAYS_INLINE int check_bucket(lex_ctx *c, worker *w, size_t j, const uint32_t *it, size_t k,
 						int hw)
 {
@@ -544,6 +640,13 @@ static ND_ALWAYS_INLINE int check_bucket(lex_ctx *c, worker *w, size_t j, const 
 		if (needs_ranks(c, j, dst[ROW_BIG]))
 			memcpy(g->rank + x * j, c->rank + (size_t)it[x] * c->bands, j * sizeof *g->rank);
 	}
+#if ND_HAVE_AVX2_CLONE
+	if (hw == 3 && k >= 4) {
+		rc = pairs_avx512(c, w, j, it, k, &cand);
+		w->candidates += cand;
+		return rc;
+	}
+#endif
 	for (size_t x = 0; x + 1 < k; x++) {
 		const uint64_t *gx = g->row + x * lw;
 		const uint32_t *rx = c->rank && j ? g->rank + x * j : NULL;
@@ -620,6 +723,11 @@ ND_TARGET_AVX2_POPCNT static int verify_runs_avx2(void *ctx, size_t begin, size_
 {
 	return verify_runs_with(ctx, begin, end, wk, 2);
 }
+
+ND_TARGET_AVX512POP static int verify_runs_avx512(void *ctx, size_t begin, size_t end, unsigned wk)
+{
+	return verify_runs_with(ctx, begin, end, wk, 3);
+}
 #endif
 
 static int verify_runs(void *ctx, size_t begin, size_t end, unsigned wk)
@@ -627,13 +735,17 @@ static int verify_runs(void *ctx, size_t begin, size_t end, unsigned wk)
 	return verify_runs_with(ctx, begin, end, wk, 0);
 }
 
+int nd_lex_isa_cap = 3;
+
 static nd_range_fn verify_runs_best(void)
 {
 #if ND_HAVE_AVX2_CLONE
-	if (nd_cpu_has_avx2() && nd_cpu_has_popcnt())
+	if (nd_lex_isa_cap >= 3 && nd_cpu_has_avx512pop())
+		return verify_runs_avx512;
+	if (nd_lex_isa_cap >= 2 && nd_cpu_has_avx2() && nd_cpu_has_popcnt())
 		return verify_runs_avx2;
 #endif
-	return nd_cpu_has_popcnt() ? verify_runs_popcnt : verify_runs;
+	return nd_lex_isa_cap >= 1 && nd_cpu_has_popcnt() ? verify_runs_popcnt : verify_runs;
 }
 
 /* Steps 3 and 4 for MinHash: the verified pairs, unsorted, in the workers' lists. */
@@ -1034,6 +1146,7 @@ cleanup:
 			free(c.w[i].found.v);
 			free(c.w[i].g.row);
 			free(c.w[i].g.rank);
+			free(c.w[i].g.soa);
 		}
 	free(c.w);
 	free(c.idkv);

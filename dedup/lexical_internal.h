@@ -102,12 +102,19 @@ static inline unsigned nd_sketch_missing(const uint64_t *a, const uint64_t *b)
 #if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
 #define ND_TARGET_POPCNT __attribute__((target("popcnt")))
 #define ND_TARGET_AVX2_POPCNT __attribute__((target("avx2,popcnt")))
+#define ND_TARGET_AVX512POP                                                                          \
+	__attribute__((target("avx512f,avx512vl,avx512bw,avx512dq,avx512vpopcntdq,avx2,popcnt")))
 #define ND_HAVE_AVX2_CLONE 1
 #include <immintrin.h>
 #else
 #define ND_TARGET_POPCNT
 #define ND_HAVE_AVX2_CLONE 0
 #endif
+
+/* The highest instruction set the verification may use: 3 AVX-512 (with
+ * VPOPCNTQ), 2 AVX2, 1 POPCNT, 0 none; each where the CPU has it. Tests lower it
+ * to compare the copies; results never depend on it. */
+extern int nd_lex_isa_cap;
 
 /* The verification's test whether two slots share a band key before band j
  * (dedup/lexical.c, check_bucket). */

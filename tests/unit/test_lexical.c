@@ -1084,6 +1084,70 @@ TEST(lexical_pairs_identical_texts_form_stars)
 	free(p);
 }
 
+/* The verification's copies (plain, POPCNT, AVX2, AVX-512 where the CPU has
+ * them) on a templated bank: most texts share a long stem, so buckets hold
+ * dozens of texts (the AVX-512 loop runs eight partners at a time, tails of
+ * every length) and, at max_bucket 24, big buckets become chains with ranks.
+ * The pairs, their similarities and the candidate counts must be the same. */
+TEST(lexical_verify_copies_agree)
+{
+	rng r = rng_for(21);
+	const size_t n = 3000;
+	char **t = calloc(n, sizeof *t);
+	static const char *const stems[] = {"机动车在道路上行驶时驾驶人应当遵守交通信号灯的指示并注意观察",
+					    "雾天行车应当开启雾灯和危险报警闪光灯并降低车速保持安全距离"};
+	for (size_t i = 0; i < n; i++) {
+		nd_buf b = {0};
+		nd_buf_append(&b, stems[i % 2], strlen(stems[i % 2]));
+		for (unsigned k = 3 + (unsigned)(rnd(&r) % 6); k > 0; k--) {
+			char ch[4];
+			uint32_t c = 0x4E00 + (uint32_t)(rnd(&r) % 40);
+			ch[0] = (char)(0xE0 | c >> 12);
+			ch[1] = (char)(0x80 | ((c >> 6) & 0x3F));
+			ch[2] = (char)(0x80 | (c & 0x3F));
+			nd_buf_append(&b, ch, 3);
+		}
+		t[i] = b.data;
+	}
+	int saved = nd_lex_isa_cap;
+	for (int chains = 0; chains < 2; chains++) {
+		nd_pair *ref = NULL;
+		size_t nref = 0;
+		nd_lex_stats sref;
+		for (int cap = 3; cap >= 0; cap--)
+			for (unsigned threads = 1; threads <= 2; threads++) {
+				nd_lex_opts o = ND_LEX_OPTS_INIT;
+				nd_pair *p = NULL;
+				size_t np = 0;
+				nd_lex_stats st;
+				o.threshold = 0.8;
+				o.threads = threads;
+				o.max_bucket = chains ? 24 : 256;
+				nd_lex_isa_cap = cap;
+				CHECK_OK(nd_lex_pairs((const char *const *)t, NULL, n, &o, &p, &np, &st));
+				if (!ref) {
+					ref = p;
+					nref = np;
+					sref = st;
+					CHECK_MSG(np > 5000, "only %zu pairs", np);
+					CHECK(!chains || st.big_buckets > 0);
+					continue;
+				}
+				CHECK_MSG(same_pairs(ref, nref, p, np), "cap %d, %u threads, max_bucket %zu: %zu pairs, %zu",
+					  cap, threads, o.max_bucket, np, nref);
+				CHECK_MSG(st.candidates == sref.candidates && st.verified == sref.verified,
+					  "cap %d: %zu candidates / %zu verified, %zu / %zu", cap, st.candidates,
+					  st.verified, sref.candidates, sref.verified);
+				free(p);
+			}
+		free(ref);
+	}
+	nd_lex_isa_cap = saved;
+	for (size_t i = 0; i < n; i++)
+		free(t[i]);
+	free(t);
+}
+
 TEST(lexical_pairs_identical_for_any_thread_count)
 {
 	rng r = rng_for(9);
