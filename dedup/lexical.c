@@ -637,8 +637,11 @@ static ND_ALWAYS_INLINE int check_bucket(lex_ctx *c, worker *w, size_t j, const 
 			dst[e] = row[e];
 		/* its ranks too, when the pairs below may ask them: once a member,
 		 * not a miss into the rank table for every pair */
-		if (needs_ranks(c, j, dst[ROW_BIG]))
-			memcpy(g->rank + x * j, c->rank + (size_t)it[x] * c->bands, j * sizeof *g->rank);
+		if (needs_ranks(c, j, dst[ROW_BIG])) {
+			const uint32_t *from = c->rank + (size_t)it[x] * c->bands;
+			for (size_t e = 0; e < j; e++) /* a few words: no libc call */
+				g->rank[x * j + e] = from[e];
+		}
 	}
 #if ND_HAVE_AVX2_CLONE
 	if (hw == 3 && k >= 4) {
