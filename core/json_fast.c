@@ -21,6 +21,7 @@
  */
 #include <limits.h>
 #include <locale.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include "internal.h"
@@ -184,9 +185,19 @@ static int parse_number(parser *ps, cJSON *item)
 	if (i == sizeof buf - 1)
 		return 0; /* cJSON would read a cut number: leave it to cJSON */
 	buf[i] = '\0';
-	double d = strtod(buf, &after);
-	if (after == buf)
+	double d;
+	/* an integer of at most 15 digits (ids, counts): exact in a double, so its
+	 * value is strtod's, and strtod would take all of it */
+	size_t neg = buf[0] == '-', k = neg;
+	uint64_t v = 0;
+	while (k < i && k - neg < 16 && buf[k] >= '0' && buf[k] <= '9')
+		v = v * 10 + (uint64_t)(buf[k++] - '0');
+	if (k == i && k > neg && k - neg <= 15) {
+		d = neg ? -(double)v : (double)v;
+		after = buf + i;
+	} else if ((d = strtod(buf, &after)), after == buf) {
 		return 0;
+	}
 	item->valuedouble = d;
 	item->valueint = d >= INT_MAX ? INT_MAX : d <= (double)INT_MIN ? INT_MIN : (int)d;
 	item->type = cJSON_Number;
