@@ -484,7 +484,7 @@ static inline int emitted_before(const lex_ctx *c, size_t j, const uint64_t *ka,
  * bucket of an earlier band, or bands past 64 have no bit to tell. */
 static inline int needs_ranks(const lex_ctx *c, size_t j, uint64_t big)
 {
-	return c->rank && (j > 64 || (big & (((uint64_t)1 << j) - 1)));
+	return c->rank && (j >= 64 || (big & (((uint64_t)1 << j) - 1)));
 }
 
 /* A chain link (a, b) of band j's big bucket, read straight from the table:

@@ -1092,8 +1092,8 @@ TEST(lexical_pairs_identical_texts_form_stars)
 TEST(lexical_verify_copies_agree)
 {
 	rng r = rng_for(21);
-	const size_t n = 3000;
-	char **t = calloc(n, sizeof *t);
+	const size_t n = 3000, nlong = 8;
+	char **t = calloc(n + nlong, sizeof *t);
 	static const char *const stems[] = {"机动车在道路上行驶时驾驶人应当遵守交通信号灯的指示并注意观察",
 					    "雾天行车应当开启雾灯和危险报警闪光灯并降低车速保持安全距离"};
 	for (size_t i = 0; i < n; i++) {
@@ -1105,6 +1105,17 @@ TEST(lexical_verify_copies_agree)
 			ch[0] = (char)(0xE0 | c >> 12);
 			ch[1] = (char)(0x80 | ((c >> 6) & 0x3F));
 			ch[2] = (char)(0x80 | (c & 0x3F));
+			nd_buf_append(&b, ch, 3);
+		}
+		t[i] = b.data;
+	}
+	/* and a few near-copies of 2,500 distinct characters: pairs whose set sizes
+	 * sum past the need table, so their lanes take the scalar way */
+	for (size_t i = n; i < n + nlong; i++) {
+		nd_buf b = {0};
+		for (uint32_t k = 0; k < 2500; k++) {
+			uint32_t c = 0x4E00 + k + ((k % 997) == i % 7 ? 3000 : 0);
+			char ch[3] = {(char)(0xE0 | c >> 12), (char)(0x80 | ((c >> 6) & 0x3F)), (char)(0x80 | (c & 0x3F))};
 			nd_buf_append(&b, ch, 3);
 		}
 		t[i] = b.data;
@@ -1124,7 +1135,7 @@ TEST(lexical_verify_copies_agree)
 				o.threads = threads;
 				o.max_bucket = chains ? 24 : 256;
 				nd_lex_isa_cap = cap;
-				CHECK_OK(nd_lex_pairs((const char *const *)t, NULL, n, &o, &p, &np, &st));
+				CHECK_OK(nd_lex_pairs((const char *const *)t, NULL, n + nlong, &o, &p, &np, &st));
 				if (!ref) {
 					ref = p;
 					nref = np;
@@ -1143,7 +1154,7 @@ TEST(lexical_verify_copies_agree)
 		free(ref);
 	}
 	nd_lex_isa_cap = saved;
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n + nlong; i++)
 		free(t[i]);
 	free(t);
 }
@@ -1249,14 +1260,21 @@ TEST(lexical_pairs_ex_matches_pairs_and_hands_over_the_sets)
 /* Step 4 checks each pair the bands emit once, in the first band that emits it,
  * and never materialises the list: against a reference that does (every band's
  * buckets as all pairs, or as chains past max_bucket; the union sorted), the
- * candidate count and the verified pairs must be exactly the same. */
+ * candidate count and the verified pairs must be exactly the same. Also with 70
+ * bands of one row: the big-bucket bits cover bands 0..63 only, and from band 64
+ * on every pair asks the ranks (a review found band 64 itself mishandled). */
 TEST(lexical_pairs_check_every_band_candidate_once)
 {
 	rng r = rng_for(16);
 	corpus c = make_corpus(&r, 3000, 30, 5);
-	static const size_t limits[] = {256, 3, 1};
+	static const struct {
+		size_t max_bucket;
+		unsigned bands, rows; /* 0, 0: derived */
+		double threshold;
+		unsigned threads;
+	} cfg[] = {{256, 0, 0, 0.7, 0}, {3, 0, 0, 0.7, 0}, {1, 0, 0, 0.7, 0}, {4, 70, 1, 0.5, 1}, {4, 70, 1, 0.5, 2}};
 
-	for (size_t li = 0; li < 3; li++) {
+	for (size_t li = 0; li < sizeof cfg / sizeof cfg[0]; li++) {
 		nd_lex_opts o = ND_LEX_OPTS_INIT;
 		nd_pair *p = NULL;
 		size_t np = 0, m = 0, ncand = 0, nver = 0, nout = 0;
@@ -1268,8 +1286,11 @@ TEST(lexical_pairs_check_every_band_candidate_once)
 		nd_kv *buf = malloc(c.n * sizeof *buf);
 		nd_u64vec cand = {0};
 
-		o.threshold = 0.7;
-		o.max_bucket = limits[li];
+		o.threshold = cfg[li].threshold;
+		o.max_bucket = cfg[li].max_bucket;
+		o.bands = cfg[li].bands;
+		o.rows = cfg[li].rows;
+		o.threads = cfg[li].threads;
 		CHECK_OK(nd_lex_pairs(texts_of(&c), c.len, c.n, &o, &p, &np, &st));
 		CHECK_OK(nd_shingle_sets_build(&sets, texts_of(&c), c.len, c.n, o.ngram, 1));
 		CHECK_OK(nd_mh_perms_init(&perms, st.bands * st.rows, o.seed));
