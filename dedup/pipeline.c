@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "dedup_internal.h"
+#include "lexical_internal.h" /* nd_radix_sort_kv */
 
 typedef struct {
 	uint32_t a, b;
@@ -230,36 +231,31 @@ typedef struct {
 	float *sim;
 } graph;
 
-static int graph_build(graph *g, size_t n, const edge *e, size_t ne, const unsigned char *use)
+static int graph_build(graph *g, size_t n, const edge *e, const size_t *acc, size_t nacc)
 {
-	size_t m = 0;
+	size_t m = 2 * nacc;
 	g->off = calloc(n + 1, sizeof *g->off);
-	for (size_t i = 0; i < ne; i++)
-		if (use[i])
-			m += 2;
 	g->to = malloc((m ? m : 1) * sizeof *g->to);
 	g->pass = malloc(m ? m : 1);
 	g->lexical = malloc(m ? m : 1);
 	g->sim = malloc((m ? m : 1) * sizeof *g->sim);
 	if (!g->off || !g->to || !g->pass || !g->lexical || !g->sim)
-		return nd_seterr(ND_ENOMEM, "out of memory for %zu edges", m / 2);
-	for (size_t i = 0; i < ne; i++)
-		if (use[i]) {
-			g->off[e[i].a + 1]++;
-			g->off[e[i].b + 1]++;
-		}
+		return nd_seterr(ND_ENOMEM, "out of memory for %zu edges", nacc);
+	for (size_t k = 0; k < nacc; k++) {
+		g->off[e[acc[k]].a + 1]++;
+		g->off[e[acc[k]].b + 1]++;
+	}
 	for (size_t i = 0; i < n; i++)
 		g->off[i + 1] += g->off[i];
 	size_t *fill = malloc((n ? n : 1) * sizeof *fill);
 	if (!fill)
 		return nd_seterr(ND_ENOMEM, "out of memory");
 	memcpy(fill, g->off, n * sizeof *fill);
-	for (size_t i = 0; i < ne; i++) {
-		if (!use[i])
-			continue;
-		size_t p = fill[e[i].a]++, q = fill[e[i].b]++;
-		g->to[p] = e[i].b, g->pass[p] = e[i].pass, g->lexical[p] = e[i].lexical, g->sim[p] = e[i].sim;
-		g->to[q] = e[i].a, g->pass[q] = e[i].pass, g->lexical[q] = e[i].lexical, g->sim[q] = e[i].sim;
+	for (size_t k = 0; k < nacc; k++) {
+		const edge *x = &e[acc[k]];
+		size_t p = fill[x->a]++, q = fill[x->b]++;
+		g->to[p] = x->b, g->pass[p] = x->pass, g->lexical[p] = x->lexical, g->sim[p] = x->sim;
+		g->to[q] = x->a, g->pass[q] = x->pass, g->lexical[q] = x->lexical, g->sim[q] = x->sim;
 	}
 	free(fill);
 	return 0;
@@ -616,12 +612,6 @@ static int cluster_range(void *ctx, size_t b, size_t e, unsigned w)
 	return nd_interrupted() ? nd_seterr(ND_EINTR, "interrupted") : 0;
 }
 
-static int cluster_cmp(const void *x, const void *y)
-{
-	const nd_cluster *a = x, *b = y;
-	return a->kept < b->kept ? -1 : a->kept > b->kept;
-}
-
 int nd_dedup_run(nd_result **out, const nd_dataset *ds, const nd_dedup_opts *o, const nd_extra_pair *extra,
 		 size_t n_extra)
 {
@@ -634,9 +624,11 @@ int nd_dedup_run(nd_result **out, const nd_dataset *ds, const nd_dedup_opts *o, 
 	edge *e = NULL;
 	component *comp = NULL;
 	nd_cluster *tmpc = NULL;
+	nd_kv *kvc = NULL;
 	nd_buf *details = NULL;
 	size_t nchunks = 0;
-	unsigned char *use = NULL, *strict = NULL;
+	unsigned char *strict = NULL;
+	size_t *acc = NULL, nacc = 0; /* the accepted edges' indices, ascending */
 	scratch *scr = NULL;
 	uint32_t *parent = NULL, *order = NULL, *pos = NULL;
 	graph g;
@@ -725,8 +717,8 @@ int nd_dedup_run(nd_result **out, const nd_dataset *ds, const nd_dedup_opts *o, 
 	decide_ctx dc = {ds, o, sets, e};
 	if ((rc = nd_parallel_for(ne, DECIDE_GRAIN, o->lex.threads, decide_range, &dc)))
 		goto fail;
-	use = calloc(ne + 1, 1);
-	if (!use) {
+	acc = malloc((ne + 1) * sizeof *acc);
+	if (!acc) {
 		rc = nd_seterr(ND_ENOMEM, "out of memory");
 		goto fail;
 	}
@@ -746,7 +738,7 @@ int nd_dedup_run(nd_result **out, const nd_dataset *ds, const nd_dedup_opts *o, 
 			if (o->on_conflict == ND_CONFLICT_SEPARATE)
 				continue;
 		}
-		use[i] = 1;
+		acc[nacc++] = i;
 		r->stats.accepted++;
 	}
 	/* variants and conflicts, then the details of the first max_details variants */
@@ -804,10 +796,9 @@ int nd_dedup_run(nd_result **out, const nd_dataset *ds, const nd_dedup_opts *o, 
 	}
 	for (size_t i = 0; i < n; i++)
 		parent[i] = (uint32_t)i;
-	for (size_t i = 0; i < ne; i++)
-		if (use[i])
-			nd_uf_union(parent, e[i].a, e[i].b);
-	if ((rc = graph_build(&g, n, e, ne, use)))
+	for (size_t k = 0; k < nacc; k++)
+		nd_uf_union(parent, e[acc[k]].a, e[acc[k]].b);
+	if ((rc = graph_build(&g, n, e, acc, nacc)))
 		goto fail;
 	free(e);
 	e = NULL;
@@ -873,20 +864,31 @@ int nd_dedup_run(nd_result **out, const nd_dataset *ds, const nd_dedup_opts *o, 
 		rc = nd_seterr(ND_ENOMEM, "out of memory");
 		goto fail;
 	}
-	for (size_t i = 0; i < ncomp; i++) {
-		memcpy(r->clusters + r->nclusters, tmpc + comp[i].start, comp[i].ncl * sizeof *tmpc);
-		r->nclusters += comp[i].ncl;
-		r->stats.split_members += comp[i].split;
-		for (size_t x = 0; x < comp[i].ncl; x++)
-			r->nmembers += tmpc[comp[i].start + x].n_members;
+	/* clusters in order of their kept record (one cluster a record: the keys
+	 * are distinct), whatever the component order: a radix sort of (kept,
+	 * where) pairs, then the clusters copied in that order */
+	if (!(kvc = malloc((2 * total + 1) * sizeof *kvc))) {
+		rc = nd_seterr(ND_ENOMEM, "out of memory");
+		goto fail;
 	}
+	for (size_t i = 0; i < ncomp; i++) {
+		r->stats.split_members += comp[i].split;
+		for (size_t x = comp[i].start; x < comp[i].start + comp[i].ncl; x++) {
+			kvc[r->nclusters].key = tmpc[x].kept;
+			kvc[r->nclusters].idx = (uint32_t)x;
+			r->nclusters++;
+			r->nmembers += tmpc[x].n_members;
+		}
+	}
+	nd_radix_sort_kv(kvc, kvc + total, total);
+	for (size_t c = 0; c < total; c++)
+		r->clusters[c] = tmpc[kvc[c].idx];
+	free(kvc);
+	kvc = NULL;
 	free(comp);
 	free(tmpc);
 	comp = NULL;
 	tmpc = NULL;
-	/* clusters in order of their kept record: stable whatever the component order */
-	if (r->nclusters > 1) /* qsort(NULL, 0) is undefined */
-		qsort(r->clusters, r->nclusters, sizeof *r->clusters, cluster_cmp);
 	for (size_t c = 0; c < r->nclusters; c++) {
 		const nd_cluster *cl = &r->clusters[c];
 		r->stats.giant_clusters += cl->giant;
@@ -913,7 +915,7 @@ int nd_dedup_run(nd_result **out, const nd_dataset *ds, const nd_dedup_opts *o, 
 	nd_shingle_sets_free(sets);
 	free(parent);
 	free(order);
-	free(use);
+	free(acc);
 	free(texts);
 	free(lens);
 	*out = r;
@@ -921,13 +923,14 @@ int nd_dedup_run(nd_result **out, const nd_dataset *ds, const nd_dedup_opts *o, 
 fail:
 	free(comp);
 	free(tmpc);
+	free(kvc);
 	details_free(details, nchunks);
 	free(pos);
 	graph_free(&g);
 	nd_shingle_sets_free(sets);
 	free(parent);
 	free(order);
-	free(use);
+	free(acc);
 	free(strict);
 	free(e);
 	free(pairs);
