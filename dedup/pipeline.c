@@ -153,10 +153,17 @@ static int decide_range(void *ctx, size_t b, size_t e, unsigned w)
 		edge *x = &c->e[i];
 		/* b is anywhere in the dataset: fetch its comparison data a few pairs
 		 * ahead, and its stem (for the swap diff) once that has arrived */
-		if (i + 16 < e)
-			__builtin_prefetch(nd_dataset_compare(c->ds, c->e[i + 16].b));
-		if (i + 8 < e)
-			__builtin_prefetch(nd_dataset_compare(c->ds, c->e[i + 8].b)->stem);
+		if (i + 16 < e) { /* the struct spans two cache lines */
+			const char *cb16 = (const char *)nd_dataset_compare(c->ds, c->e[i + 16].b);
+			__builtin_prefetch(cb16);
+			__builtin_prefetch(cb16 + sizeof(nd_compare) - 1);
+		}
+		if (i + 8 < e) { /* the strings the guards may compare */
+			const nd_compare *cb8 = nd_dataset_compare(c->ds, c->e[i + 8].b);
+			__builtin_prefetch(cb8->stem);
+			__builtin_prefetch(cb8->numbers);
+			__builtin_prefetch(cb8->answer);
+		}
 		const nd_compare *ca = nd_dataset_compare(c->ds, x->a), *cb = nd_dataset_compare(c->ds, x->b);
 		/* a lexical pair of identical texts (the lexical pass grouped them: one
 		 * set for both; their Jaccard is 1, so only such pairs are looked up) */
