@@ -62,6 +62,26 @@ rec = [
 for name, data in rec:
     put("fuzz_records", name, data)
 
+# ---- the JSON fast path: records, every escape, numbers, nesting, broken texts
+for n in ["alpaca.json", "exam_choose.json", "exam_wrapped.json"]:
+    put("fuzz_json_fast", n, fixture(n))
+fast = [
+    ("record", '{"id": 12, "question": "在城市道路上行驶，最高速度为多少？", "options": ["A、30", "B、40"], '
+               '"answer": "B", "explanation": null, "image": ""}'),
+    ("escapes", '{"s":"\\"\\\\/\\b\\f\\n\\r\\t\\u00e9\\u4e2d\\u0800\\u07ff\\u0080\\u007f"}'),
+    ("surrogates", '["\\ud83d\\ude00","\\ud800","\\udc00","\\u0000","\\uZZZZ","\\u12"]'),
+    ("numbers", '[0,-0,12,-7,3.25,1e5,1E-3,01,1.,2147483648,-2147483649,999999999999999,1000000000000000,'
+                '123456789012345678901234567890123456789012345678901234567890123456789]'),
+    ("literals", '[true,false,null,{"a":{}},[],[[]],{"":""}]'),
+    ("deep", "[" * 70 + "1" + "]" * 70),
+    ("ws", '{ \t"a" \n:\r 1 ,\x01"b":[ 1 , 2 ]}'),
+    ("broken", '{"a":1,}'),
+    ("unterminated", '{"a":"x\\'),
+    ("bom", '\ufeff{"a":1}'),
+]
+for name, data in fast:
+    put("fuzz_json_fast", name, data)
+
 # ---- mapping: presets, --fields specs, answers of every shape
 maps = [
     ("exam", "exam\n" + fixture("exam_choose.json").decode()),

@@ -8,6 +8,7 @@
 #include "harness.h"
 #include "internal.h"
 #include "json_fast.h"
+#include "json_tree_eq.h"
 #include "neardup/records.h"
 
 static uint64_t rng;
@@ -17,49 +18,6 @@ static unsigned rnd(unsigned n)
 	rng ^= rng >> 7;
 	rng ^= rng << 17;
 	return (unsigned)(rng % n);
-}
-
-/* 1 when trees @a (fast) and @b (cJSON) are the same: types, values, keys, and
- * the links, including the head's prev that points at the last child. */
-static int same_tree(const cJSON *a, const cJSON *b, char *why, size_t wn)
-{
-	if (a->type != b->type) {
-		snprintf(why, wn, "type %d vs %d", a->type, b->type);
-		return 0;
-	}
-	if (!a->valuestring != !b->valuestring || (a->valuestring && strcmp(a->valuestring, b->valuestring))) {
-		snprintf(why, wn, "valuestring \"%s\" vs \"%s\"", a->valuestring ? a->valuestring : "(null)",
-			 b->valuestring ? b->valuestring : "(null)");
-		return 0;
-	}
-	if (!a->string != !b->string || (a->string && strcmp(a->string, b->string))) {
-		snprintf(why, wn, "key \"%s\" vs \"%s\"", a->string ? a->string : "(null)",
-			 b->string ? b->string : "(null)");
-		return 0;
-	}
-	if (a->valueint != b->valueint || memcmp(&a->valuedouble, &b->valuedouble, sizeof(double))) {
-		snprintf(why, wn, "number %d/%.17g vs %d/%.17g", a->valueint, a->valuedouble, b->valueint,
-			 b->valuedouble);
-		return 0;
-	}
-	const cJSON *x = a->child, *y = b->child, *px = NULL, *py = NULL;
-	for (; x && y; px = x, py = y, x = x->next, y = y->next) {
-		if ((x->prev == px) != (y->prev == py)) {
-			snprintf(why, wn, "prev link differs");
-			return 0;
-		}
-		if (!same_tree(x, y, why, wn))
-			return 0;
-	}
-	if (x || y) {
-		snprintf(why, wn, "child counts differ");
-		return 0;
-	}
-	if (a->child && ((a->child->prev == px) != (b->child->prev == py))) {
-		snprintf(why, wn, "head's prev differs");
-		return 0;
-	}
-	return 1;
 }
 
 static void put(nd_buf *b, const char *s) { nd_buf_append(b, s, strlen(s)); }
@@ -172,7 +130,7 @@ static int check_text(const char *t, size_t n, nd_arena *a, size_t *bad)
 			snprintf(why, sizeof why, "cJSON refuses it");
 		else if (fe != ce)
 			snprintf(why, sizeof why, "ends at %td vs %td", fe - t, ce - t);
-		if (why[0] || !same_tree(f, c, why, sizeof why))
+		if (why[0] || !nd_json_same_tree(f, c, why, sizeof why))
 			ok = 0;
 	}
 	if (!ok && (*bad)++ < 5)
