@@ -328,16 +328,21 @@ typedef struct {
 	scratch *scr;  /* per worker */
 } cluster_ctx;
 
-static int scratch_reserve(scratch *s, size_t k)
+static void scratch_free(scratch *s)
 {
-	if (k <= s->cap)
-		return 0;
 	free(s->taken);
 	free(s->ingroup);
 	free(s->grp);
 	free(s->order);
 	free(s->gi);
 	free(s->kv);
+}
+
+static int scratch_reserve(scratch *s, size_t k)
+{
+	if (k <= s->cap)
+		return 0;
+	scratch_free(s);
 	s->taken = calloc(k, 1);
 	s->ingroup = calloc(k, 1);
 	s->grp = malloc(k * sizeof *s->grp);
@@ -350,16 +355,6 @@ static int scratch_reserve(scratch *s, size_t k)
 		return nd_seterr(ND_ENOMEM, "out of memory for a component of %zu records", k);
 	}
 	return 0;
-}
-
-static void scratch_free(scratch *s)
-{
-	free(s->taken);
-	free(s->ingroup);
-	free(s->grp);
-	free(s->order);
-	free(s->gi);
-	free(s->kv);
 }
 
 /* Ascending sorts of the small arrays form_groups makes (a group's members):
