@@ -71,6 +71,7 @@ typedef struct {
 /* Merges in flight per worker: enough to cover a miss to memory with the
  * filtering of the candidates between two passing pairs. */
 #define PENDING 8
+#define MAX_WORKERS 256 /* nd_parallel_for's own ceiling */
 
 typedef struct {
 	uint32_t *sig;
@@ -886,49 +887,164 @@ cleanup:
 /* ---- 5. the verified pairs in order ------------------------------------------------ */
 
 typedef struct {
-	nd_kv *v, *tmp;
+	lex_ctx *c;
+	nd_kv *tmp;            /* scratch for the workers' lists, worker t's at part[t] */
 	const size_t *part;
-} sort_ctx;
+	nd_u64vec *stars;
+	uint64_t *stars_tmp;   /* the stars' sort scratch (the caller frees it) */
+	size_t n;              /* texts */
+	size_t empty;          /* texts that took part in nothing */
+} tail_ctx;
 
-static int sort_parts(void *ctx, size_t begin, size_t end, unsigned wk)
+/* Task 0 (the longest, so it starts first): the stars, identical texts linked to
+ * their first occurrence, sorted; texts without tokens take part in nothing.
+ * Task 1 + w: worker w's verified pairs sorted and their slot keys mapped to
+ * records (slots are numbered in record order, so the order holds). */
+static int tail_sort(void *ctx, size_t begin, size_t end, unsigned wk)
 {
 	(void)wk; /* any worker does the same */
-	sort_ctx *c = ctx;
-	for (size_t p = begin; p < end; p++)
-		nd_radix_sort_kv(c->v + c->part[p], c->tmp + c->part[p], c->part[p + 1] - c->part[p]);
+	tail_ctx *t = ctx;
+	lex_ctx *c = t->c;
+	int rc;
+	for (size_t task = begin; task < end; task++) {
+		if (task > 0) {
+			kvvec *f = &c->w[task - 1].found;
+			nd_radix_sort_kv(f->v, t->tmp + t->part[task - 1], f->n);
+			for (size_t i = 0; i < f->n; i++)
+				f->v[i].key = nd_pair_key(c->reps[f->v[i].key >> 32], c->reps[(uint32_t)f->v[i].key]);
+			continue;
+		}
+		for (size_t i = 0; i < t->n; i++) {
+			uint32_t g = c->sets->slot[i];
+			if (g == ND_NONE || !c->active[g]) {
+				t->empty++;
+				continue;
+			}
+			if (c->reps[g] != i && (rc = nd_u64vec_push(t->stars, nd_pair_key(c->reps[g], (uint32_t)i))))
+				return rc;
+		}
+		if (!(t->stars_tmp = nd_malloc(t->stars->n * sizeof *t->stars_tmp)))
+			return nd_seterr(ND_ENOMEM, "out of memory for %zu pairs", t->stars->n);
+		nd_radix_sort_u64(t->stars->v, t->stars_tmp, t->stars->n);
+	}
 	return 0;
 }
 
-/* Sorts *v (keys unique) whose parts [part[p], part[p + 1]), p < np, are the
- * workers' lists: each part on its own worker, then merged pairwise, level by
- * level, between *v and *tmp (which may swap). */
-static int sort_found(nd_kv **v, nd_kv **tmp, size_t *part, size_t np)
+/* The sorted lists the output merges: list s < nworkers is worker s's verified
+ * pairs, list nworkers the stars. */
+static inline size_t list_len(const lex_ctx *c, const nd_u64vec *stars, size_t s)
 {
-	sort_ctx sc = {*v, *tmp, part};
-	int rc;
-	if ((rc = nd_parallel_for(np, 1, (unsigned)np, sort_parts, &sc)))
-		return rc;
-	while (np > 1) {
-		nd_kv *src = *v, *dst = *tmp;
-		size_t out = 0;
-		for (size_t p = 0; p < np; p += 2) {
-			/* an odd last part is copied as it is (mid = hi) */
-			size_t lo = part[p], mid = part[p + 1], hi = p + 1 < np ? part[p + 2] : mid;
-			size_t i = lo, j = mid, o = lo;
-			while (i < mid && j < hi)
-				dst[o++] = src[j].key < src[i].key ? src[j++] : src[i++];
-			while (i < mid)
-				dst[o++] = src[i++];
-			while (j < hi)
-				dst[o++] = src[j++];
-			part[out++] = lo;
+	return s < c->nworkers ? c->w[s].found.n : stars->n;
+}
+
+static inline uint64_t list_key(const lex_ctx *c, const nd_u64vec *stars, size_t s, size_t i)
+{
+	return s < c->nworkers ? c->w[s].found.v[i].key : stars->v[i];
+}
+
+/* First position of list @s whose key is >= @k. */
+static size_t list_lower_bound(const lex_ctx *c, const nd_u64vec *stars, size_t s, uint64_t k)
+{
+	size_t lo = 0, hi = list_len(c, stars, s);
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (list_key(c, stars, s, mid) < k)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+typedef struct {
+	const lex_ctx *c;
+	const nd_u64vec *stars;
+	nd_pair *out;
+	size_t nlists;
+	const size_t *cut; /* range q of list s: [cut[q * nlists + s], cut[(q + 1) * nlists + s]) */
+	const size_t *at;  /* where range q starts in out */
+} merge_ctx;
+
+/* Ranges [begin, end): each a merge of its part of every list (a handful of
+ * lists: the smallest head is found by looking at each). */
+static int merge_ranges(void *ctx, size_t begin, size_t end, unsigned wk)
+{
+	(void)wk; /* any worker does the same */
+	merge_ctx *m = ctx;
+	size_t pos[MAX_WORKERS + 1];
+	for (size_t q = begin; q < end; q++) {
+		nd_pair *o = m->out + m->at[q];
+		for (size_t s = 0; s < m->nlists; s++)
+			pos[s] = m->cut[q * m->nlists + s];
+		for (;;) {
+			size_t best = SIZE_MAX;
+			uint64_t bk = 0;
+			for (size_t s = 0; s < m->nlists; s++) {
+				if (pos[s] >= m->cut[(q + 1) * m->nlists + s])
+					continue;
+				uint64_t k = list_key(m->c, m->stars, s, pos[s]);
+				if (best == SIZE_MAX || k < bk) {
+					best = s;
+					bk = k;
+				}
+			}
+			if (best == SIZE_MAX)
+				break;
+			o->a = (uint32_t)(bk >> 32);
+			o->b = (uint32_t)bk;
+			if (best < m->c->nworkers)
+				memcpy(&o->sim, &m->c->w[best].found.v[pos[best]].idx, sizeof o->sim);
+			else
+				o->sim = 1.0f;
+			o++;
+			pos[best]++;
 		}
-		part[out] = part[np];
-		np = out;
-		*v = dst;
-		*tmp = src;
 	}
 	return 0;
+}
+
+/* All lists merged into @out (@nout pairs), in key ranges cut at quantiles of
+ * the longest list, one range a worker. */
+static int merge_tail(lex_ctx *c, const nd_u64vec *stars, nd_pair *out, size_t nout)
+{
+	size_t nlists = c->nworkers + 1, nr = c->nworkers, longest = 0;
+	size_t *cut = nd_malloc((nr + 1) * nlists * sizeof *cut), *at = nd_malloc((nr + 1) * sizeof *at);
+	int rc = 0;
+	if (!cut || !at) {
+		rc = nd_seterr(ND_ENOMEM, "out of memory");
+		goto done;
+	}
+	for (size_t s = 1; s < nlists; s++)
+		if (list_len(c, stars, s) > list_len(c, stars, longest))
+			longest = s;
+	for (size_t q = 0; q <= nr; q++) {
+		size_t total = 0;
+		for (size_t s = 0; s < nlists; s++) {
+			size_t b;
+			if (q == 0)
+				b = 0;
+			else if (q == nr)
+				b = list_len(c, stars, s);
+			else {
+				size_t ln = list_len(c, stars, longest), i = ln * q / nr;
+				b = i < ln ? list_lower_bound(c, stars, s, list_key(c, stars, longest, i))
+					   : list_len(c, stars, s);
+			}
+			cut[q * nlists + s] = b;
+			total += b;
+		}
+		at[q] = total;
+	}
+	if (at[nr] != nout) {
+		rc = nd_seterr(ND_EINTERNAL, "merging %zu verified pairs: %zu placed", nout, at[nr]);
+		goto done;
+	}
+	merge_ctx m = {c, stars, out, nlists, cut, at};
+	rc = nd_parallel_for(nr, 1, c->nworkers, merge_ranges, &m);
+done:
+	free(cut);
+	free(at);
+	return rc;
 }
 
 /* ---- options ---------------------------------------------------------------------- */
@@ -981,11 +1097,11 @@ int nd_lex_pairs_ex(const char *const *texts, const size_t *lens, size_t n, cons
 	lex_ctx c;
 	nd_lex_stats st;
 	nd_u64vec stars = {0};
-	nd_kv *found = NULL, *kvtmp = NULL;
+	nd_kv *kvtmp = NULL;
 	size_t *part = NULL;
 	uint64_t *tmp = NULL;
 	nd_pair *out = NULL;
-	size_t i, nver = 0, nout = 0, empty = 0;
+	size_t i, nver = 0, nout = 0;
 	double t0;
 	int rc;
 
@@ -1007,8 +1123,8 @@ int nd_lex_pairs_ex(const char *const *texts, const size_t *lens, size_t n, cons
 	c.lens = lens;
 	c.n = n;
 	c.nworkers = c.o.threads ? c.o.threads : nd_cpu_count();
-	if (c.nworkers > 256) /* nd_parallel_for's own ceiling */
-		c.nworkers = 256;
+	if (c.nworkers > MAX_WORKERS)
+		c.nworkers = MAX_WORKERS;
 	if (c.o.method == ND_LEX_MINHASH) {
 		st.bands = c.bands;
 		st.rows = c.rows;
@@ -1062,77 +1178,41 @@ int nd_lex_pairs_ex(const char *const *texts, const size_t *lens, size_t n, cons
 		goto cleanup;
 	free(c.row);
 	c.row = NULL;
-	for (i = 0; i < c.nworkers; i++)
-		nver += c.w[i].found.n;
-	if (!(found = nd_malloc(nver * sizeof *found)) || !(kvtmp = nd_malloc(nver * sizeof *kvtmp))) {
-		rc = nd_seterr(ND_ENOMEM, "out of memory for %zu verified pairs", nver);
-		goto cleanup;
-	}
+	/* 5. the pairs in order: the workers' lists each sorted where it is (which
+	 * worker verified which pair is scheduling; the sorted set is not) and the
+	 * stars built, at once; then all of them merged into the output, a key
+	 * range a worker. Each pair was checked once (emitted_before), stars join a
+	 * member that is not a representative, so no key repeats. */
 	if (!(part = nd_malloc((c.nworkers + 1) * sizeof *part))) {
 		rc = nd_seterr(ND_ENOMEM, "out of memory");
 		goto cleanup;
 	}
-	nver = 0;
 	for (i = 0; i < c.nworkers; i++) {
 		part[i] = nver;
-		if (c.w[i].found.n)
-			memcpy(found + nver, c.w[i].found.v, c.w[i].found.n * sizeof *found);
 		nver += c.w[i].found.n;
-		free(c.w[i].found.v);
-		memset(&c.w[i].found, 0, sizeof c.w[i].found);
 	}
 	part[c.nworkers] = nver;
-	/* which worker verified which pair is scheduling; the sorted set is not.
-	 * Each pair was checked once (emitted_before), so there are no repeats. The
-	 * keys are slot pairs: slots are numbered in record order, so mapping them to
-	 * records keeps the order. */
-	if ((rc = sort_found(&found, &kvtmp, part, c.nworkers)))
+	if (!(kvtmp = nd_malloc(nver * sizeof *kvtmp))) {
+		rc = nd_seterr(ND_ENOMEM, "out of memory for %zu verified pairs", nver);
 		goto cleanup;
-	for (i = 0; i < nver; i++)
-		found[i].key = nd_pair_key(c.reps[found[i].key >> 32], c.reps[(uint32_t)found[i].key]);
+	}
+	tail_ctx tc = {&c, kvtmp, part, &stars, NULL, n, 0};
+	rc = nd_parallel_for(c.nworkers + 1, 1, c.nworkers, tail_sort, &tc);
+	tmp = tc.stars_tmp;
+	if (rc)
+		goto cleanup;
 	free(kvtmp);
 	kvtmp = NULL;
 	st.verified = nver;
-
-	/* 5: identical texts are linked to their first occurrence (a star), and
-	 * texts without tokens take part in nothing */
-	for (i = 0; i < n; i++) {
-		uint32_t g = c.sets->slot[i];
-		if (g == ND_NONE || !c.active[g]) {
-			empty++;
-			continue;
-		}
-		if (c.reps[g] != i && (rc = nd_u64vec_push(&stars, nd_pair_key(c.reps[g], (uint32_t)i))))
-			goto cleanup;
-	}
-	st.empty_texts = empty;
+	st.empty_texts = tc.empty;
 	st.identical = stars.n;
-	if (!(tmp = nd_malloc(stars.n * sizeof *tmp)) ||
-	    !(out = nd_malloc((stars.n + nver) * sizeof *out))) {
-		rc = nd_seterr(ND_ENOMEM, "out of memory for %zu pairs", stars.n + nver);
+	nout = stars.n + nver;
+	if (!(out = nd_malloc(nout * sizeof *out))) {
+		rc = nd_seterr(ND_ENOMEM, "out of memory for %zu pairs", nout);
 		goto cleanup;
 	}
-	nd_radix_sort_u64(stars.v, tmp, stars.n);
-	{
-		/* merge two sorted lists; they share no pair (a star joins a member that
-		 * is not a representative, a candidate joins two representatives) */
-		size_t si = 0, ci = 0;
-		while (si < stars.n || ci < nver) {
-			uint64_t key;
-			float sim;
-			if (ci >= nver || (si < stars.n && stars.v[si] < found[ci].key)) {
-				key = stars.v[si++];
-				sim = 1.0f;
-			} else {
-				key = found[ci].key;
-				memcpy(&sim, &found[ci++].idx, sizeof sim);
-			}
-			out[nout].a = (uint32_t)(key >> 32);
-			out[nout].b = (uint32_t)key;
-			out[nout].sim = sim;
-			nout++;
-		}
-	}
+	if ((rc = merge_tail(&c, &stars, out, nout)))
+		goto cleanup;
 	*pairs = out;
 	*npairs = nout;
 	out = NULL;
@@ -1160,7 +1240,6 @@ cleanup:
 	nd_mh_perms_free(&c.perms);
 	free(c.row);
 	free(c.fps);
-	free(found);
 	free(kvtmp);
 	free(part);
 	free(tmp);
