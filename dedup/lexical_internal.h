@@ -140,13 +140,13 @@ ND_TARGET_AVX2_POPCNT static inline unsigned nd_any_same_key_avx2(const uint64_t
 }
 #endif
 
-/* 1 when some band e < j has a[e] == b[e]. @hw 2: four bands at a time with AVX2
+/* 1 when some band e < j has a[e] == b[e]. @hw >= 2: four bands at a time with AVX2
  * (in a function built for it), else a loop without an early exit (the keys
  * rarely match). */
 static ND_ALWAYS_INLINE unsigned nd_any_same_key(const uint64_t *a, const uint64_t *b, size_t j, int hw)
 {
 #if ND_HAVE_AVX2_CLONE
-	if (hw == 2)
+	if (hw >= 2) /* the AVX2 and the AVX-512 copies of step 4 */
 		return nd_any_same_key_avx2(a, b, j);
 #endif
 	unsigned same = 0;

@@ -185,6 +185,18 @@ static size_t cluster_size(const void *ctx, size_t c)
 	return 160 + 130 * (size_t)x->cl[c].n_members;
 }
 
+/* The start of a variant's or a conflict's object: its two records and their ids. */
+static void pair_head(nd_jw *w, const nd_dataset *ds, uint32_t a, uint32_t b)
+{
+	nd_jw_object(w);
+	nd_jw_key(w, "a");
+	nd_jw_uint(w, a);
+	nd_jw_key(w, "b");
+	nd_jw_uint(w, b);
+	member_id(w, ds, a, "a_id");
+	member_id(w, ds, b, "b_id");
+}
+
 static void write_variant(nd_jw *w, const void *ctx, size_t i)
 {
 	const report_items *x = ctx;
@@ -192,13 +204,7 @@ static void write_variant(nd_jw *w, const void *ctx, size_t i)
 	if (i + 2 * PAIR_PREFETCH < x->n)
 		prefetch_pair(x->ds, v[PAIR_PREFETCH].a, v[PAIR_PREFETCH].b, v[2 * PAIR_PREFETCH].a,
 			      v[2 * PAIR_PREFETCH].b);
-	nd_jw_object(w);
-	nd_jw_key(w, "a");
-	nd_jw_uint(w, v->a);
-	nd_jw_key(w, "b");
-	nd_jw_uint(w, v->b);
-	member_id(w, x->ds, v->a, "a_id");
-	member_id(w, x->ds, v->b, "b_id");
+	pair_head(w, x->ds, v->a, v->b);
 	nd_jw_key(w, "similarity");
 	nd_jw_num(w, v->similarity, 4);
 	nd_jw_key(w, "guard");
@@ -215,13 +221,7 @@ static void write_conflict(nd_jw *w, const void *ctx, size_t i)
 	if (i + 2 * PAIR_PREFETCH < x->n)
 		prefetch_pair(x->ds, cf[PAIR_PREFETCH].a, cf[PAIR_PREFETCH].b, cf[2 * PAIR_PREFETCH].a,
 			      cf[2 * PAIR_PREFETCH].b);
-	nd_jw_object(w);
-	nd_jw_key(w, "a");
-	nd_jw_uint(w, cf->a);
-	nd_jw_key(w, "b");
-	nd_jw_uint(w, cf->b);
-	member_id(w, x->ds, cf->a, "a_id");
-	member_id(w, x->ds, cf->b, "b_id");
+	pair_head(w, x->ds, cf->a, cf->b);
 	nd_jw_key(w, "answer_a");
 	nd_jw_str(w, cf->answer_a);
 	nd_jw_key(w, "answer_b");
